@@ -1,0 +1,111 @@
+"""The connector contract: a tracker is a set of declarative streams read page by page.
+
+A connector knows a tracker's HTTP API and nothing about Dagster or DuckDB. The pipeline asks it
+for `scopes()` (repos, projects) and `streams`, then calls `read(scope, stream, state)` and gets
+`Page`s: the records exactly as the API returned them, plus the state to store once those records
+are committed. The pipeline commits each page's records and its state in one transaction, so a
+run that dies resumes from the last committed page and never skips data.
+
+Adding a tracker: subclass `Connector`, declare its `Stream`s, implement `read_stream` for the
+paging styles the base does not already cover, register it in `connectors/__init__.py`, and add
+its staging SQL under `models/staging/<type>/`. `tests/test_connector_contract.py` runs the
+shared contract against every registered connector's emulator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar, Literal
+
+from connectors.http import HttpClient
+
+Paging = Literal["link", "token", "offset", "none"]
+State = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Stream:
+    """One list endpoint of a tracker, declared rather than coded.
+
+    name: the stream's name; its records land in `raw.<source_type>_<name>`.
+    path: URL path template; `{scope}` is replaced by the repo or project.
+    primary_key: the record field that identifies it (the raw table's key with the source).
+    cursor_field: the record field an incremental read advances on (None: full read each run).
+    paging: how the endpoint pages (Link header, next-page token, startAt offset, or one page).
+    newest_first: pages come newest first, so a change always alters page one; a 304 on page
+        one then proves nothing changed. Oldest-first lists only prove it when they fit on a page.
+    """
+
+    name: str
+    path: str
+    primary_key: str = "id"
+    cursor_field: str | None = "updated_at"
+    paging: Paging = "link"
+    newest_first: bool = False
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Page:
+    """Records of one API page and the state to persist once they are committed (None: not yet)."""
+
+    records: list[dict[str, Any]]
+    state: State | None = None
+
+
+@dataclass(frozen=True)
+class Record:
+    """Helper view of a record used by the loader: its key and cursor values."""
+
+    id: str
+    cursor: datetime | None
+
+
+class Connector:
+    """Base class: holds the HTTP client and the source's settings; subclasses add streams."""
+
+    source_type: ClassVar[str]
+    streams: ClassVar[tuple[Stream, ...]]
+
+    def __init__(self, client: HttpClient, settings: Mapping[str, Any]) -> None:
+        self.client = client
+        self.settings = settings
+
+    def scopes(self) -> list[str]:
+        """The repos or projects this source covers."""
+        raise NotImplementedError
+
+    def read(self, scope: str, stream: Stream, state: State | None) -> Iterator[Page]:
+        """Yield the stream's pages for one scope, resuming from `state` (None on a first run)."""
+        raise NotImplementedError
+
+    def record_key(self, stream: Stream, record: Mapping[str, Any]) -> Record:
+        """The record's primary key as a string and its cursor value as a UTC datetime."""
+        cursor = record.get(stream.cursor_field) if stream.cursor_field else None
+        return Record(id=str(record[stream.primary_key]), cursor=parse_time(cursor) if cursor else None)
+
+
+def parse_time(value: str) -> datetime:
+    """Parse tracker timestamps into aware UTC datetimes.
+
+    GitHub: `2011-04-22T13:33:48Z`. Jira: `2020-06-12T08:15:36.123+0800` (no colon in the offset,
+    which Python 3.11's fromisoformat accepts).
+    """
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def format_time(value: datetime) -> str:
+    """ISO 8601 in UTC with a Z, as GitHub's `since` expects."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def overlap(cursor: str | None, minutes: float) -> datetime | None:
+    """The cursor moved back by the overlap window, so late writes near it are read again."""
+    if not cursor:
+        return None
+    return parse_time(cursor) - timedelta(minutes=minutes)
