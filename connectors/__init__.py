@@ -1,0 +1,11 @@
+"""Tracker connectors: HTTP and tracker knowledge only (no Dagster, no DuckDB).
+
+`CONNECTORS` maps a config `type` to its connector class; add new trackers here.
+"""
+
+from connectors.base import Connector
+from connectors.github import GitHubConnector
+
+CONNECTORS: dict[str, type[Connector]] = {
+    GitHubConnector.source_type: GitHubConnector,
+}

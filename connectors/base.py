@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, Literal
 
-from connectors.http import HttpClient
+from connectors.http import ConnectorError, HttpClient
 
 Paging = Literal["link", "token", "offset", "none"]
 State = dict[str, Any]
@@ -77,6 +77,10 @@ class Connector:
         """The repos or projects this source covers."""
         raise NotImplementedError
 
+    def check(self) -> None:
+        """A cheap request per scope that fails with ConnectorError when the source is unusable."""
+        raise NotImplementedError
+
     def read(self, scope: str, stream: Stream, state: State | None) -> Iterator[Page]:
         """Yield the stream's pages for one scope, resuming from `state` (None on a first run)."""
         raise NotImplementedError
@@ -109,3 +113,38 @@ def overlap(cursor: str | None, minutes: float) -> datetime | None:
     if not cursor:
         return None
     return parse_time(cursor) - timedelta(minutes=minutes)
+
+
+@dataclass
+class Fetched:
+    """One page as fetched: its records, whether the server said 'not modified', and what follows."""
+
+    records: list[dict[str, Any]]
+    url: str
+    etag: str | None = None
+    next_url: str | None = None
+    not_modified: bool = False
+
+
+def fetch_link_pages(
+    client: HttpClient, path: str, params: Mapping[str, Any], etag: str | None = None
+) -> Iterator[Fetched]:
+    """Follow a list endpoint through its `Link: rel="next"` headers, exactly as given.
+
+    `etag` is sent as `If-None-Match` on the first page only; a 304 yields one empty,
+    not_modified page and stops (it costs no rate-limit budget on GitHub).
+    """
+    url: str | None = client.url(path)
+    query: Mapping[str, Any] | None = params
+    headers = {"If-None-Match": etag} if etag else None
+    while url:
+        response = client.request("GET", url, params=query, headers=headers, ok=frozenset({200, 304}))
+        if response.status_code == 304:
+            yield Fetched(records=[], url=response.url, etag=etag, not_modified=True)
+            return
+        body = response.json()
+        if not isinstance(body, list):
+            raise ConnectorError(f"GET {path}: expected a JSON array, got {type(body).__name__}")
+        next_url = response.links.get("next", {}).get("url")
+        yield Fetched(records=body, url=response.url, etag=response.headers.get("ETag"), next_url=next_url)
+        url, query, headers = next_url, None, None

@@ -157,7 +157,9 @@ class HttpClient:
                 )
             log.warning("rate limited by %s, waiting %.1fs", _redact(url), wait)
             time.sleep(wait)
-        raise ConnectorError(f"{method} {_redact(url)} answered {response.status_code}: {_error_text(response)}")
+        raise ConnectorError(
+            f"{method} {_redact(url)} answered {response.status_code}: {_error_text(response)}"
+        )
 
     def _rate_limit_wait(self, response: requests.Response, attempt: int) -> float | None:
         """Seconds to wait before retrying a 403/429 that is a rate limit; None if it is not one.
@@ -193,5 +195,7 @@ def _error_text(response: requests.Response) -> str:
         if body.get("message"):
             return str(body["message"])[:200]
         if body.get("errorMessages") or body.get("errors"):
-            return "; ".join([*body.get("errorMessages", []), *map(str, body.get("errors", {}).values())])[:200]
+            return "; ".join([*body.get("errorMessages", []), *map(str, body.get("errors", {}).values())])[
+                :200
+            ]
     return str(body)[:200]

@@ -1,0 +1,151 @@
+"""`trackerlake` command line: demo, run, emulate, check-config.
+
+Exit codes: 0 success (slipping milestones are findings, not failures); 1 a source or model
+failed; 2 bad config or usage, with one line naming the problem; 3 slipping milestones with
+`--fail-on-slip`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pipelines import config as config_module
+from pipelines import report
+from pipelines.config import ConfigError
+from pipelines.defs.resources import parse_as_of
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_SLIPPING = 0, 1, 2, 3
+
+
+class UsageError(ValueError):
+    """Bad command-line input: printed as one line, exit 2."""
+
+
+def as_of_arg(value: str) -> datetime:
+    try:
+        return parse_as_of(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 date or time: {value!r}") from None
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="trackerlake", description=__doc__.splitlines()[0])
+    commands = top.add_subparsers(dest="command", required=True)
+
+    demo = commands.add_parser("demo", help="run the whole pipeline on the built-in emulators")
+    demo.add_argument("--warehouse", type=Path, default=Path("data/demo.duckdb"))
+    demo.add_argument("--scale", type=float, default=1.0)
+    demo.add_argument("--seed", type=int, default=7)
+
+    run = commands.add_parser("run", help="sync, model, check and publish once")
+    run.add_argument("--config", type=Path)
+    run.add_argument("--as-of", type=as_of_arg, dest="as_of")
+    run.add_argument("--select", nargs="+", metavar="SOURCE")
+    run.add_argument("--full-refresh", action="store_true")
+    run.add_argument("--fail-on-slip", action="store_true")
+
+    emulate = commands.add_parser("emulate", help="serve the GitHub and Jira emulators until stopped")
+    emulate.add_argument("--port", type=int, default=8765)
+    emulate.add_argument("--scale", type=float, default=1.0)
+    emulate.add_argument("--seed", type=int, default=7)
+    emulate.add_argument("--faults", default=None, help="fault injection spec (see docs)")
+    emulate.add_argument("--write-config", type=Path, metavar="FILE")
+
+    check = commands.add_parser("check-config", help="validate the config (and, with --connect, each source)")
+    check.add_argument("--config", type=Path)
+    check.add_argument("--connect", action="store_true")
+    return top
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    path = config_module.resolve_path(args.config).resolve()
+    config = config_module.load(path)
+    if args.select:
+        unknown = sorted(set(args.select) - {s.name for s in config.sources})
+        if unknown:
+            raise UsageError(f"--select: no source named {unknown[0]!r} in {path}")
+    as_of = args.as_of or config.as_of or datetime.now(UTC)
+    return run_and_report(config, path, as_of, args.select, args.full_refresh, args.fail_on_slip)
+
+
+def run_and_report(
+    config: config_module.Config,
+    path: Path,
+    as_of: datetime,
+    select: list[str] | None = None,
+    full_refresh: bool = False,
+    fail_on_slip: bool = False,
+) -> int:
+    from pipelines.run import execute
+
+    outcome = execute(config, path, as_of, select, full_refresh)
+    print(f"trackerlake run {outcome.run_id[:8]} as of {as_of.isoformat()}")
+    if config.work_database.exists():
+        print(report.summary(config.work_database, outcome.run_id))
+    for failure in outcome.failures:
+        print(f"FAILED {failure}")
+    for check in outcome.failed_checks:
+        print(f"check {check.check_name} on {check.asset_key.to_user_string()}: {check.severity.value}")
+    if outcome.published:
+        print(f"Warehouse published: {config.warehouse}")
+    else:
+        print(f"Warehouse NOT published; the previous file at {config.warehouse} is unchanged.")
+    if not outcome.success:
+        return EXIT_FAILED
+    if fail_on_slip and report.slipping_count(config.work_database):
+        return EXIT_SLIPPING
+    return EXIT_OK
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    path = config_module.resolve_path(args.config)
+    config = config_module.load(path)
+    print(f"{path}: ok ({len(config.sources)} sources: {', '.join(s.name for s in config.sources)})")
+    if args.connect:
+        from pipelines.ingest import make_connector
+
+        failed = 0
+        for source in config.sources:
+            try:
+                make_connector(source).check()
+                print(f"  {source.name}: answers")
+            except Exception as exc:  # report every source, then fail
+                failed += 1
+                print(f"  {source.name}: {exc}")
+        return EXIT_FAILED if failed else EXIT_OK
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from pipelines.demo import run_demo
+
+    return run_demo(args.warehouse, scale=args.scale, seed=args.seed)
+
+
+def cmd_emulate(args: argparse.Namespace) -> int:
+    from pipelines.demo import serve
+
+    return serve(
+        args.port, scale=args.scale, seed=args.seed, faults=args.faults, write_config=args.write_config
+    )
+
+
+COMMANDS = {"run": cmd_run, "check-config": cmd_check_config, "demo": cmd_demo, "emulate": cmd_emulate}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except (ConfigError, UsageError) as exc:
+        print(f"trackerlake: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,72 @@
+"""Dagster entry point (`workspace.yaml` loads this module): the trackerlake pipeline as assets.
+
+The assets come from the config: one ingest asset per source, one asset per model, the publish
+step, the checks and the nightly schedule. The config file is found as the CLI finds it
+(`$TRACKERLAKE_CONFIG`, else ./trackerlake.yaml); secrets are only read when a run starts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+
+from pipelines import config as config_module
+from pipelines.config import Config
+from pipelines.defs.checks import asset_checks
+from pipelines.defs.ingest import ingest_assets
+from pipelines.defs.models import model_assets
+from pipelines.defs.publish import publish_asset
+from pipelines.defs.resources import TrackerlakeSettings, WorkDatabase
+
+ALL_ASSETS = dg.AssetSelection.all()
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """The pieces both Dagster (via `defs`) and the CLI (in-process runs) execute."""
+
+    assets: list[dg.AssetsDefinition]
+    checks: list[dg.AssetChecksDefinition]
+    resources: dict[str, dg.ConfigurableResource]
+
+
+def build_pipeline(config: Config, config_path: Path, as_of: str | None = None) -> Pipeline:
+    built = model_assets(config)
+    marts = [a.key for a in built if a.key.path[0] == "marts"]
+    return Pipeline(
+        assets=[*ingest_assets(config), *built, publish_asset(marts)],
+        checks=asset_checks(),
+        resources={
+            "settings": TrackerlakeSettings(config_path=str(config_path), as_of=as_of),
+            "duckdb": WorkDatabase(database=str(config.work_database)),
+        },
+    )
+
+
+def build_definitions(config: Config, config_path: Path, as_of: str | None = None) -> dg.Definitions:
+    pipeline = build_pipeline(config, config_path, as_of)
+    nightly = dg.ScheduleDefinition(
+        name="nightly",
+        target=ALL_ASSETS,
+        cron_schedule=config.schedule.cron,
+        execution_timezone=config.schedule.timezone,
+        description="Sync every source, rebuild the models, run the checks and publish the warehouse.",
+    )
+    return dg.Definitions(
+        assets=pipeline.assets,
+        asset_checks=pipeline.checks,
+        schedules=[nightly],
+        resources=pipeline.resources,
+        # DuckDB has one writer: run steps one after another in the run's process.
+        executor=dg.in_process_executor,
+    )
+
+
+def load_definitions(config_path: str | Path | None = None, as_of: str | None = None) -> dg.Definitions:
+    path = config_module.resolve_path(config_path).resolve()
+    return build_definitions(config_module.load(path, check_env=False), path, as_of)
+
+
+defs = load_definitions()

@@ -1,0 +1,53 @@
+"""One asset per model under models/ (staging per tracker, the tracker unions, marts).
+
+Dependencies come from the tables each SQL file reads; a `raw.<type>_<stream>` input becomes a
+dependency on the ingest asset of every source of that type.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from pipelines import models
+from pipelines.config import Config
+from pipelines.defs.ingest import ingest_key
+from pipelines.defs.resources import TrackerlakeSettings, WorkDatabase
+
+
+def model_key(name: str) -> dg.AssetKey:
+    return dg.AssetKey(name.split("."))
+
+
+def _deps(model: models.Model, config: Config) -> list[dg.AssetKey]:
+    keys: set[dg.AssetKey] = set()
+    for dep in model.deps:
+        schema, _, table = dep.partition(".")
+        if schema == "raw":
+            keys |= {ingest_key(s.name) for s in config.sources if table.startswith(f"{s.type}_")}
+        elif schema != "ops":
+            keys.add(model_key(dep))
+    return sorted(keys, key=lambda k: k.to_user_string())
+
+
+def model_asset(model: models.Model, config: Config) -> dg.AssetsDefinition:
+    kind = "python" if model.kind == "python" else "sql"
+
+    @dg.asset(
+        key=model_key(model.name),
+        deps=_deps(model, config),
+        group_name=model.schema,
+        kinds={"duckdb", kind},
+        description=model.description or None,
+    )
+    def _build(settings: TrackerlakeSettings, duckdb: WorkDatabase) -> dg.MaterializeResult:
+        params = models.ModelParams.from_config(settings.load(), settings.as_of_time())
+        with duckdb.get_connection() as con:
+            models.set_params(con, params)
+            rows = models.build(con, model, params)
+        return dg.MaterializeResult(metadata={"dagster/row_count": rows, "as_of": params.as_of.isoformat()})
+
+    return _build
+
+
+def model_assets(config: Config) -> list[dg.AssetsDefinition]:
+    return [model_asset(model, config) for model in models.discover()]

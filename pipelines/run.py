@@ -1,0 +1,91 @@
+"""One whole run in-process through Dagster, as `trackerlake run` and `trackerlake demo` do it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+from pipelines.config import Config
+from pipelines.definitions import build_pipeline
+from pipelines.defs.ingest import ingest_key
+from pipelines.defs.publish import PUBLISHED
+
+QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
+@dataclass
+class RunOutcome:
+    """What a run did, for the CLI's summary and exit code."""
+
+    run_id: str
+    success: bool
+    published: bool
+    failures: list[str] = field(default_factory=list)
+    failed_checks: list[dg.AssetCheckEvaluation] = field(default_factory=list)
+
+
+def reset_cursors(config: Config, sources: list[str]) -> None:
+    """`--full-refresh`: forget the selected sources' cursors, so every stream is read from the start."""
+    path = config.work_database
+    if not path.exists():
+        return
+    with duckdb.connect(str(path)) as con:
+        exists = con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'ops' AND table_name = 'sync_state'"
+        ).fetchone()[0]
+        if exists:
+            con.execute("DELETE FROM ops.sync_state WHERE list_contains(?, source)", [sources])
+
+
+def execute(
+    config: Config,
+    config_path: Path,
+    as_of: datetime,
+    select: list[str] | None = None,
+    full_refresh: bool = False,
+) -> RunOutcome:
+    """Ingest the selected sources (default all), rebuild every model, run the checks, publish."""
+    sources = select or [s.name for s in config.sources]
+    if full_refresh:
+        reset_cursors(config, sources)
+    pipeline = build_pipeline(config, config_path, as_of.isoformat())
+    selection = dg.AssetSelection.all()
+    if select:
+        keys = [ingest_key(name) for name in select]
+        selection = dg.AssetSelection.assets(*keys) | dg.AssetSelection.assets(*keys).downstream()
+    result = dg.materialize(
+        [*pipeline.assets, *pipeline.checks],
+        resources=pipeline.resources,
+        selection=selection,
+        run_config=QUIET,
+        raise_on_error=False,
+    )
+    failures = [
+        f"{event.step_key}: {_first_line(event.step_failure_data.error.message if event.step_failure_data.error else '')}"
+        for event in result.all_events
+        if event.event_type == dg.DagsterEventType.STEP_FAILURE
+    ]
+    published = any(
+        event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION and event.asset_key == PUBLISHED
+        for event in result.all_events
+    )
+    checks = [
+        event.event_specific_data
+        for event in result.all_events
+        if event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION
+    ]
+    return RunOutcome(
+        run_id=result.run_id,
+        success=result.success and not failures,
+        published=published,
+        failures=failures,
+        failed_checks=[c for c in checks if not c.passed],
+    )
+
+
+def _first_line(message: str) -> str:
+    return message.strip().splitlines()[0] if message.strip() else "failed"
