@@ -18,23 +18,24 @@ def model_key(name: str) -> dg.AssetKey:
     return dg.AssetKey(name.split("."))
 
 
-def _deps(model: models.Model, config: Config) -> list[dg.AssetKey]:
+def _deps(model: models.Model, config: Config, built: set[str]) -> list[dg.AssetKey]:
+    """Upstream assets: other models, and for raw tables the ingest assets of that tracker type."""
     keys: set[dg.AssetKey] = set()
     for dep in model.deps:
         schema, _, table = dep.partition(".")
         if schema == "raw":
             keys |= {ingest_key(s.name) for s in config.sources if table.startswith(f"{s.type}_")}
-        elif schema != "ops":
+        elif dep in built:
             keys.add(model_key(dep))
     return sorted(keys, key=lambda k: k.to_user_string())
 
 
-def model_asset(model: models.Model, config: Config) -> dg.AssetsDefinition:
+def model_asset(model: models.Model, config: Config, built: set[str]) -> dg.AssetsDefinition:
     kind = "python" if model.kind == "python" else "sql"
 
     @dg.asset(
         key=model_key(model.name),
-        deps=_deps(model, config),
+        deps=_deps(model, config, built),
         group_name=model.schema,
         kinds={"duckdb", kind},
         description=model.description or None,
@@ -50,4 +51,6 @@ def model_asset(model: models.Model, config: Config) -> dg.AssetsDefinition:
 
 
 def model_assets(config: Config) -> list[dg.AssetsDefinition]:
-    return [model_asset(model, config) for model in models.discover()]
+    discovered = models.discover()
+    built = {model.name for model in discovered}
+    return [model_asset(model, config, built) for model in discovered]

@@ -1,0 +1,70 @@
+-- Scope and progress of each milestone as of the run: baseline, added, removed, in scope, done,
+-- remaining, their points and budget, and when it was completed. Input of the forecast and of
+-- marts.project_completion.
+--
+-- completed_at: a released Jira version is complete when its last scoped item was resolved (its
+-- release date when it has none: Jira overwrites releaseDate on release); a closed GitHub
+-- milestone or completed sprint at its closed_at; any other milestone once every scoped item is
+-- done, at the last resolution.
+--
+-- columns:
+--   milestone_id: The milestone.
+--   source: Name of the configured source.
+--   project: Project of the milestone; throughput for its forecast comes from this project.
+--   state: open, closed or released.
+--   baseline_at: When the scope was frozen as the plan.
+--   baseline_items: Items in the milestone at baseline_at.
+--   added_items: Items that entered the scope after baseline_at.
+--   removed_items: Items that left the scope after baseline_at (removed, not_planned, duplicate).
+--   scope_items: Items in the milestone now, excluding not_planned and duplicate.
+--   done_items: Scoped items resolved as completed.
+--   remaining_items: scope_items - done_items.
+--   baseline_points: Story points of the baseline items; null without points.
+--   scope_points: Story points of the scoped items; null without points.
+--   done_points: Story points of the done items; null without points.
+--   estimate_seconds: Original estimates of the scoped items; null without estimates.
+--   time_spent_seconds: Time logged on the scoped items; null without worklogs.
+--   completed_at: When the milestone was completed (see above); null while it is not.
+WITH totals AS (
+    SELECT
+        milestone_id,
+        count(*) FILTER (WHERE in_baseline) AS baseline_items,
+        count(*) FILTER (WHERE added_after_baseline) AS added_items,
+        count(*) FILTER (WHERE removed_after_baseline) AS removed_items,
+        count(*) FILTER (WHERE in_scope) AS scope_items,
+        count(*) FILTER (WHERE is_done) AS done_items,
+        sum(story_points) FILTER (WHERE in_baseline) AS baseline_points,
+        sum(story_points) FILTER (WHERE in_scope) AS scope_points,
+        sum(story_points) FILTER (WHERE is_done) AS done_points,
+        sum(original_estimate_seconds) FILTER (WHERE in_scope)::BIGINT AS estimate_seconds,
+        sum(time_spent_seconds) FILTER (WHERE in_scope)::BIGINT AS time_spent_seconds,
+        max(resolved_at) FILTER (WHERE is_done) AS last_resolved_at
+    FROM intermediate.milestone_items
+    GROUP BY milestone_id
+)
+SELECT
+    m.milestone_id,
+    m.source,
+    m.project,
+    m.state,
+    b.baseline_at,
+    coalesce(t.baseline_items, 0) AS baseline_items,
+    coalesce(t.added_items, 0) AS added_items,
+    coalesce(t.removed_items, 0) AS removed_items,
+    coalesce(t.scope_items, 0) AS scope_items,
+    coalesce(t.done_items, 0) AS done_items,
+    coalesce(t.scope_items - t.done_items, 0) AS remaining_items,
+    t.baseline_points,
+    t.scope_points,
+    t.done_points,
+    t.estimate_seconds,
+    t.time_spent_seconds,
+    CASE
+        WHEN m.kind = 'jira_version' AND m.state = 'released'
+            THEN coalesce(t.last_resolved_at, m.due_date::TIMESTAMPTZ)
+        WHEN m.closed_at IS NOT NULL THEN m.closed_at
+        WHEN t.scope_items > 0 AND t.done_items = t.scope_items THEN t.last_resolved_at
+    END AS completed_at
+FROM staging.milestones AS m
+LEFT JOIN intermediate.milestone_baselines AS b USING (milestone_id)
+LEFT JOIN totals AS t USING (milestone_id)

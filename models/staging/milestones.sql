@@ -1,0 +1,31 @@
+-- Every tracker's milestones in one shape: GitHub milestones, Jira fix versions and sprints.
+--
+-- Canonical columns of staging.milestones (see work_items.sql for how unions work).
+--
+-- columns:
+--   milestone_id: Unique id '<source>:<native id>'.
+--   source: Name of the configured source.
+--   source_type: Tracker type: github or jira.
+--   project: Jira project key or GitHub 'owner/repo'.
+--   kind: github_milestone, jira_version or jira_sprint.
+--   name: Title of the milestone, version or sprint.
+--   state: open, closed or released.
+--   start_date: Planned start (Jira version start, sprint start); null for GitHub milestones.
+--   due_date: Current due date (GitHub due_on, version releaseDate, sprint endDate), in UTC.
+--   created_at: When the milestone was created, if the tracker says.
+--   closed_at: When it was closed (GitHub closed_at, sprint completeDate).
+--   url: Link to the milestone in the tracker's web UI.
+SELECT
+    NULL::VARCHAR AS milestone_id,
+    NULL::VARCHAR AS source,
+    NULL::VARCHAR AS source_type,
+    NULL::VARCHAR AS project,
+    NULL::VARCHAR AS kind,
+    NULL::VARCHAR AS name,
+    NULL::VARCHAR AS state,
+    NULL::DATE AS start_date,
+    NULL::DATE AS due_date,
+    NULL::TIMESTAMPTZ AS created_at,
+    NULL::TIMESTAMPTZ AS closed_at,
+    NULL::VARCHAR AS url
+WHERE false
