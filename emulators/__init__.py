@@ -1,0 +1,9 @@
+"""Tracker API emulators for the demo, tests and benchmarks (never imported by connectors or pipelines).
+
+- generator.py: `generate_org(seed, scale, as_of)`, the deterministic demo organisation.
+- org.py: `Org` (every tracker's model and one shared `Clock`) and `Person`.
+- server.py: `EmulatorServer`, one loopback HTTP server mounting each API under a path prefix.
+- exchange.py: the plain `Request`/`Response` a mounted API handles.
+- github.py, github_model.py, github_render.py, github_story.py, github_rate_limit.py: GitHub REST
+  (handler, in-memory model with its change methods, JSON shapes, the generated history, budgets).
+"""

@@ -1,0 +1,176 @@
+"""One loopback HTTP server for every tracker emulator, each API mounted under its own path prefix.
+
+    with EmulatorServer(generate_org()) as srv:
+        client = HttpClient(srv.github_url, headers={"Authorization": "Bearer x"})
+
+GitHub answers under /github (like GitHub Enterprise Server's https://HOST/api/v3); a Jira
+emulator is added by putting its handler in `default_mounts`. Requests are served concurrently in
+daemon threads; nothing is printed per request: `request_log` records what was asked.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+import threading
+from collections.abc import Mapping
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from emulators.exchange import Mount, Request, Response, json_bytes
+from emulators.github import GitHubApi
+from emulators.org import Org
+
+log = logging.getLogger(__name__)
+
+
+def default_mounts(org: Org) -> dict[str, Mount]:
+    """The APIs an organisation is served under, by path prefix."""
+    return {"/github": GitHubApi(org.github)}
+
+
+class EmulatorServer:
+    """The emulators of `org` on http://host:port (port 0: a free one), started in a background thread."""
+
+    def __init__(
+        self, org: Org, host: str = "127.0.0.1", port: int = 0, mounts: Mapping[str, Mount] | None = None
+    ) -> None:
+        self.org = org
+        self.mounts = dict(default_mounts(org) if mounts is None else mounts)
+        self._address = (host, port)
+        self._httpd: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._log: list[dict[str, Any]] = []
+        self._log_lock = threading.Lock()
+
+    def start(self) -> EmulatorServer:
+        if self._httpd is not None:
+            raise RuntimeError("the emulator server is already running")
+        self._httpd = _QuietServer(self._address, _handler_class(self))
+        # A short poll interval makes stop() quick (serve_forever notices shutdown only between polls).
+        serve = functools.partial(self._httpd.serve_forever, poll_interval=0.05)
+        self._thread = threading.Thread(target=serve, name="emulator-server", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._httpd is None:
+            return
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        if self._thread is not None:
+            self._thread.join()
+        self._httpd = self._thread = None
+
+    def __enter__(self) -> EmulatorServer:
+        return self.start()
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        if self._httpd is None:
+            raise RuntimeError("the emulator server is not running")
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def github_url(self) -> str:
+        return f"{self.url}/github"
+
+    @property
+    def request_log(self) -> list[dict[str, Any]]:
+        """A copy of every request so far: {"method", "path", "query" (dict, last value wins), "status"}."""
+        with self._log_lock:
+            return list(self._log)
+
+    def reset_log(self) -> None:
+        with self._log_lock:
+            self._log.clear()
+
+    def dispatch(self, method: str, target: str, headers: Any, body: bytes) -> Response:
+        """Answer one request through the mount its path falls under, and log it."""
+        parts = urlsplit(target)
+        mount_prefix = self._mount_for(parts.path)
+        if mount_prefix is None:
+            response = Response(
+                404, json_bytes({"message": "Not Found"}), [("Content-Type", "application/json")]
+            )
+        else:
+            host = headers.get("Host") or self.url.removeprefix("http://")
+            request = Request(
+                method=method,
+                path=parts.path[len(mount_prefix) :] or "/",
+                query_string=parts.query,
+                headers=headers,
+                body=body,
+                base_url=f"http://{host}{mount_prefix}",
+            )
+            try:
+                response = self.mounts[mount_prefix].handle(request)
+            except Exception:
+                log.exception("emulator failed on %s %s", method, target)
+                response = Response(
+                    500, json_bytes({"message": "Server Error"}), [("Content-Type", "application/json")]
+                )
+        entry = {
+            "method": method,
+            "path": parts.path,
+            "query": dict(parse_qsl(parts.query)),
+            "status": response.status,
+        }
+        with self._log_lock:
+            self._log.append(entry)
+        return response
+
+    def _mount_for(self, path: str) -> str | None:
+        matches = [prefix for prefix in self.mounts if path == prefix or path.startswith(prefix + "/")]
+        return max(matches, key=len, default=None)
+
+
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+    # socketserver's default backlog of 5 drops connection bursts, and a dropped SYN costs a client 1 s.
+    request_queue_size = 128
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client hanging up mid-answer is normal (timeouts, benchmarks); anything else is a bug.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            log.exception("emulator connection from %s failed", client_address)
+
+
+def _handler_class(server: EmulatorServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        # HTTP/1.1 keeps connections open, as clients pooling connections to a real API expect;
+        # without Nagle, the body written after the headers is not held back on such a connection.
+        protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True
+
+        def version_string(self) -> str:
+            return "trackerlake-emulator"
+
+        def _serve(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            response = server.dispatch(self.command, self.path, self.headers, body)
+            self.send_response(response.status)
+            for name, value in response.headers:
+                self.send_header(name, value)
+            if response.status != 304:  # a 304 has no body, and its length is not this empty one
+                self.send_header("Content-Length", str(len(response.body)))
+            self.end_headers()
+            if self.command != "HEAD" and response.body:
+                self.wfile.write(response.body)
+
+        do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
+
+        def log_message(self, format: str, *args: Any) -> None:
+            """Quiet: tests and benchmarks read `request_log` instead of stderr."""
+
+    return Handler
