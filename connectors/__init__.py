@@ -5,7 +5,9 @@
 
 from connectors.base import Connector
 from connectors.github import GitHubConnector
+from connectors.jira import JiraConnector
 
 CONNECTORS: dict[str, type[Connector]] = {
     GitHubConnector.source_type: GitHubConnector,
+    JiraConnector.source_type: JiraConnector,
 }

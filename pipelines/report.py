@@ -60,15 +60,13 @@ def attention_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
         return []
     rows = con.execute(
         """
-        SELECT status, project, name, due_date, status_reason FROM marts.project_completion
+        SELECT status, project, name, status_reason FROM marts.project_completion
         WHERE status IN ('overdue', 'slipping', 'at_risk')
         ORDER BY list_position(?, status), due_date NULLS LAST, project, name
         """,
         [list(ATTENTION)],
     ).fetchall()
-    return [
-        f"  {status:<8} {project} {name!r} due {due}: {reason}" for status, project, name, due, reason in rows
-    ]
+    return [f"  {status:<8} {project} {name!r}: {reason}" for status, project, name, reason in rows]
 
 
 def summary(database: Path, run_id: str | None = None) -> str:

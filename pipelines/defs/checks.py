@@ -5,7 +5,6 @@ show. The data-quality checks are ERROR and blocking: when one fails, nothing do
 the published warehouse stays as it was.
 """
 
-from __future__ import annotations
 
 from dataclasses import dataclass
 

@@ -1,6 +1,5 @@
 """One ingest asset per configured source: raw API records into the working database."""
 
-from __future__ import annotations
 
 import dagster as dg
 

@@ -1,6 +1,5 @@
 """The published warehouse: the file BI tools open, replaced atomically once all checks pass."""
 
-from __future__ import annotations
 
 import dagster as dg
 

@@ -1,0 +1,189 @@
+"""Jira issue search: the incremental JQL, Cloud token paging, Data Center offset paging, the id census.
+
+Cloud (`/rest/api/3/search/jql`) pages by token over `ORDER BY updated ASC, id ASC`: an issue
+updated mid-run moves behind the token and is read again, so the cursor (the newest `updated`
+seen) can be committed with every page.
+
+Data Center (`/rest/api/2/search`) only has `startAt` offsets, and offsets over a sort on a field
+that changes skip rows (an issue updated mid-run moves to the end and the rest shift back under the
+offset). So Data Center sorts by `id`, which never changes: an issue updated mid-run stays where it
+is. The cursor only advances once the walk is over, to the newest `updated` no later than the
+run's start (later ones may have been inserted behind the offset), and not at all if the result
+shrank mid-walk (a deletion shifts rows under the offset). Each page stores the walk's position,
+so a run that dies resumes there instead of starting again.
+
+JQL dates without epoch milliseconds are read in the user's profile time zone at minute precision:
+the lower bound is always epoch milliseconds, minus the overlap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from connectors.base import Page, State, overlap, parse_time
+from connectors.http import ConnectorError, HttpClient
+from connectors.jira_changelog import complete_changelog, is_truncated
+from connectors.jira_paging import offset_pages, token_pages
+
+CLOUD_SEARCH = "/rest/api/3/search/jql"
+DATACENTER_SEARCH = "/rest/api/2/search"
+PAGE_SIZE = 100  # Cloud's ceiling when fields are requested
+CENSUS_PAGE = {"cloud": 5000, "datacenter": 1000}
+CENSUS_ATTEMPTS = 3
+
+# What staging reads; custom fields (story points, sprint, ...) are added per site.
+BASE_FIELDS = (
+    "summary",
+    "status",
+    "issuetype",
+    "resolution",
+    "resolutiondate",
+    "statuscategorychangedate",
+    "created",
+    "updated",
+    "priority",
+    "labels",
+    "assignee",
+    "reporter",
+    "duedate",
+    "fixVersions",
+    "versions",
+    "timeoriginalestimate",
+    "timespent",
+    "parent",
+    "project",
+)
+
+
+def issue_fields(roles: dict[str, list[str]]) -> list[str]:
+    """The explicit field list: the system fields plus every resolved custom field id."""
+    return list(dict.fromkeys([*BASE_FIELDS, *(fid for ids in roles.values() for fid in ids)]))
+
+
+def epoch_ms(value: datetime) -> int:
+    return int(value.timestamp() * 1000)
+
+
+def issues_jql(project: str, since_ms: int | None, order_by: str) -> str:
+    """`project = KEY [AND updated >= <epoch ms>] ORDER BY ...` (no date clause on a first run)."""
+    where = f"project = {project}" + (f" AND updated >= {since_ms}" if since_ms is not None else "")
+    return f"{where} ORDER BY {order_by}"
+
+
+def updated_at(issue: dict[str, Any]) -> datetime | None:
+    """`fields.updated` as UTC, or None when missing or not a timestamp string."""
+    value = (issue.get("fields") or {}).get("updated")
+    return parse_time(value) if isinstance(value, str) else None
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).isoformat(timespec="milliseconds") if value else None
+
+
+class IssueReader:
+    """Reads one project's issues with complete changelogs; `fields` is the explicit field list."""
+
+    def __init__(
+        self, client: HttpClient, deployment: str, fields: list[str], overlap_minutes: float
+    ) -> None:
+        self.client = client
+        self.deployment = deployment
+        self.fields = fields
+        self.overlap_minutes = overlap_minutes
+
+    def read(self, project: str, state: State | None, now: datetime | None = None) -> Iterator[Page]:
+        state = dict(state or {})
+        if state.get("fields") != self.fields:
+            # New custom fields (an override, a field created on the site): earlier records lack
+            # them, so read everything again rather than mix shapes.
+            state = {}
+        if self.deployment == "datacenter":
+            yield from self._read_datacenter(project, state, now or datetime.now(UTC))
+        else:
+            yield from self._read_cloud(project, state)
+
+    def _params(self, jql: str) -> dict[str, Any]:
+        return {"jql": jql, "fields": ",".join(self.fields), "expand": "changelog", "maxResults": PAGE_SIZE}
+
+    def _since_ms(self, cursor: str | None) -> int | None:
+        since = overlap(cursor, self.overlap_minutes)
+        return epoch_ms(since) if since else None
+
+    def _read_cloud(self, project: str, state: State) -> Iterator[Page]:
+        cursor = state.get("cursor")
+        jql = issues_jql(project, self._since_ms(cursor), "updated ASC, id ASC")
+        seen: dict[str, datetime | None] = {}
+        for issues in token_pages(self.client, CLOUD_SEARCH, self._params(jql)):
+            records = self._fresh(issues, seen)
+            newest = max((t for t in map(updated_at, records) if t), default=None)
+            if newest and (cursor is None or newest > parse_time(cursor)):
+                cursor = iso(newest)
+            yield Page(records, {"cursor": cursor, "fields": self.fields})
+
+    def _read_datacenter(self, project: str, state: State, now: datetime) -> Iterator[Page]:
+        cursor = state.get("cursor")
+        walk = state.get("walk") or {
+            "since_ms": self._since_ms(cursor),
+            "start_at": 0,
+            "started_at": iso(now),
+            "newest": None,
+            "total": None,
+            "shrank": False,
+        }
+        started_at = parse_time(walk["started_at"])
+        jql = issues_jql(project, walk["since_ms"], "id ASC")
+        seen: dict[str, datetime | None] = {}
+        for page in offset_pages(
+            self.client, DATACENTER_SEARCH, self._params(jql), key="issues", start_at=walk["start_at"]
+        ):
+            records = self._fresh(page.items, seen)
+            newest = max((t for t in map(updated_at, records) if t and t <= started_at), default=None)
+            if newest and (walk["newest"] is None or newest > parse_time(walk["newest"])):
+                walk["newest"] = iso(newest)
+            if page.total is not None:
+                walk["shrank"] = walk["shrank"] or (walk["total"] is not None and page.total < walk["total"])
+                walk["total"] = page.total
+            walk["start_at"] = page.start_at + len(page.items)
+            yield Page(records, {"cursor": cursor, "fields": self.fields, "walk": dict(walk)})
+        newest = walk["newest"]
+        if not walk["shrank"] and newest and (cursor is None or parse_time(newest) > parse_time(cursor)):
+            cursor = newest
+        yield Page([], {"cursor": cursor, "fields": self.fields})
+
+    def _fresh(self, issues: list[dict[str, Any]], seen: dict[str, datetime | None]) -> list[dict[str, Any]]:
+        """Drop repeats of an issue already read unchanged this run; complete truncated changelogs."""
+        records = []
+        for issue in issues:
+            issue_id, updated = str(issue["id"]), updated_at(issue)
+            if issue_id in seen and seen[issue_id] == updated:
+                continue
+            seen[issue_id] = updated
+            records.append(complete_changelog(self.client, issue, self.api) if is_truncated(issue) else issue)
+        return records
+
+    @property
+    def api(self) -> str:
+        return "2" if self.deployment == "datacenter" else "3"
+
+    def census(self, project: str) -> set[str]:
+        """Ids of every issue now in the project (fields=id only: up to 5,000 per Cloud page)."""
+        jql = f"project = {project} ORDER BY id ASC"
+        params = {"jql": jql, "fields": "id", "maxResults": CENSUS_PAGE[self.deployment]}
+        if self.deployment != "datacenter":
+            return {str(i["id"]) for issues in token_pages(self.client, CLOUD_SEARCH, params) for i in issues}
+        # Offsets skip a row when an issue is deleted mid-walk, and a skipped id would be marked
+        # deleted: accept a walk only when the total held still and every id was seen.
+        for _ in range(CENSUS_ATTEMPTS):
+            ids: set[str] = set()
+            totals: set[int] = set()
+            for page in offset_pages(self.client, DATACENTER_SEARCH, params, key="issues"):
+                ids |= {str(i["id"]) for i in page.items}
+                if page.total is not None:
+                    totals.add(int(page.total))
+            if len(totals) <= 1 and (not totals or len(ids) == next(iter(totals))):
+                return ids
+        raise ConnectorError(
+            f"census of {project}: the issue count kept changing during {CENSUS_ATTEMPTS} walks"
+        )

@@ -1,0 +1,61 @@
+"""A generated organisation on the emulator and a config pointing at it, per test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from emulators.generator import DEMO_AS_OF, generate_org
+from emulators.org import Org
+from emulators.server import EmulatorServer
+from pipelines import config as config_module
+from pipelines.config import Config
+from pipelines.demo import TOKEN_ENV, emulator_config, write_config
+from pipelines.run import RunOutcome, execute
+
+AS_OF = DEMO_AS_OF
+
+
+class Harness:
+    """An emulated organisation, its server and a config for it: run the pipeline, look at the results."""
+
+    def __init__(self, org: Org, server: EmulatorServer, tmp_path: Path, **overrides: object) -> None:
+        self.org, self.server = org, server
+        raw = emulator_config(org, server.url, tmp_path / "published" / "trackerlake.duckdb", tmp_path / "work")
+        for source in raw["sources"]:
+            source.update(overrides)
+        self.path = write_config(tmp_path / "trackerlake.yaml", raw)
+        self.config: Config = config_module.load(self.path)
+
+    def run(self, as_of=AS_OF, **kwargs: object) -> RunOutcome:
+        outcome = execute(self.config, self.path, as_of, **kwargs)
+        assert outcome.success, outcome.failures
+        return outcome
+
+    def requests_by_stream(self) -> dict[tuple[str, str], int]:
+        """Requests per (repo, endpoint) since the log was last reset."""
+        counts: dict[tuple[str, str], int] = {}
+        for entry in self.server.request_log:
+            parts = entry["path"].split("/")
+            if parts[2] == "repositories":  # /github/repositories/{id}/{endpoint}: a followed Link
+                key = (parts[3], "/".join(parts[4:]))
+            else:  # /github/repos/{o}/{r}/{endpoint...}
+                key = (f"{parts[3]}/{parts[4]}", "/".join(parts[5:]))
+            counts[key] = counts.get(key, 0) + 1
+        return counts
+
+
+@pytest.fixture
+def emulated(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Org, EmulatorServer]]:
+    """A fresh demo organisation (seed 7, half scale) served on loopback."""
+    monkeypatch.setenv(TOKEN_ENV, "test-token")
+    org = generate_org(seed=7, scale=0.5)
+    with EmulatorServer(org) as server:
+        yield org, server
+
+
+@pytest.fixture
+def harness(emulated: tuple[Org, EmulatorServer], tmp_path: Path) -> Harness:
+    return Harness(*emulated, tmp_path)
