@@ -23,7 +23,9 @@ class Harness:
 
     def __init__(self, org: Org, server: EmulatorServer, tmp_path: Path, **overrides: object) -> None:
         self.org, self.server = org, server
-        raw = emulator_config(org, server.url, tmp_path / "published" / "trackerlake.duckdb", tmp_path / "work")
+        raw = emulator_config(
+            org, server.url, tmp_path / "published" / "trackerlake.duckdb", tmp_path / "work"
+        )
         for source in raw["sources"]:
             source.update(overrides)
         self.path = write_config(tmp_path / "trackerlake.yaml", raw)

@@ -27,16 +27,28 @@ def test_first_run_publishes_every_status(harness: Harness) -> None:
     outcome = harness.run()
     assert outcome.published
     with duckdb.connect(str(harness.config.warehouse), read_only=True) as con:
-        statuses = {row[0] for row in con.execute("SELECT DISTINCT status FROM marts.project_completion").fetchall()}
+        statuses = {
+            row[0] for row in con.execute("SELECT DISTINCT status FROM marts.project_completion").fetchall()
+        }
         assert {"on_track", "overdue", "done_on_time", "done_late", "no_due_date"} <= statuses
         assert statuses & {"slipping", "at_risk"}
         # Pull requests are split off: none in work items, all in pull_requests.
-        assert con.execute("SELECT count(*) FROM raw.github_issues WHERE data->>'pull_request' IS NOT NULL").fetchone()[0] == 0
+        assert (
+            con.execute(
+                "SELECT count(*) FROM raw.github_issues WHERE data->>'pull_request' IS NOT NULL"
+            ).fetchone()[0]
+            == 0
+        )
         assert con.execute("SELECT count(*) FROM marts.pull_requests").fetchone()[0] > 0
         runs = con.execute("SELECT source, status, requests, records FROM ops.sync_runs").fetchall()
-        assert [(r[0], r[1]) for r in runs] == [("demo-github", "success")] and runs[0][2] > 0 and runs[0][3] > 0
+        assert (
+            [(r[0], r[1]) for r in runs] == [("demo-github", "success")] and runs[0][2] > 0 and runs[0][3] > 0
+        )
     expected = sum(
-        1 for repo in harness.org.github.repos.values() for issue in repo.issues.values() if issue.pull is None
+        1
+        for repo in harness.org.github.repos.values()
+        for issue in repo.issues.values()
+        if issue.pull is None
     )
     with duckdb.connect(str(harness.config.warehouse), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM marts.work_items").fetchone()[0] == expected
@@ -71,7 +83,9 @@ def test_second_run_fetches_only_what_changed(harness: Harness) -> None:
     issue_calls = [e for e in harness.server.request_log if e["path"] == "/github/repos/acme/web/issues"]
     assert len(issue_calls) == 1 and "since" in issue_calls[0]["query"]
     with duckdb.connect(str(harness.config.warehouse), read_only=True) as con:
-        title = con.execute("SELECT title FROM marts.work_items WHERE key = ?", [f"acme/web#{number}"]).fetchone()[0]
+        title = con.execute(
+            "SELECT title FROM marts.work_items WHERE key = ?", [f"acme/web#{number}"]
+        ).fetchone()[0]
         changed = con.execute(
             "SELECT records FROM ops.sync_runs ORDER BY started_at DESC LIMIT 1"
         ).fetchone()[0]
@@ -90,3 +104,22 @@ def test_small_pages_are_followed_through_link_headers(emulated, tmp_path: Path)
         1 for repo in paged.org.github.repos.values() for issue in repo.issues.values() if issue.pull is None
     )
     assert items == (expected, expected)
+
+
+def test_schedule_check_warns_with_the_offending_milestones(harness: Harness) -> None:
+    outcome = harness.run()
+    [check] = [c for c in outcome.failed_checks if c.check_name == "milestones_on_schedule"]
+    assert check.severity.value == "WARN"
+    table = check.metadata["rows"].value
+    with duckdb.connect(str(harness.config.warehouse), read_only=True) as con:
+        expected = con.execute(
+            "SELECT name FROM marts.project_completion WHERE state = 'open' AND status IN ('at_risk', 'slipping', 'overdue')"
+        ).fetchall()
+        on_track = con.execute(
+            "SELECT name FROM marts.project_completion WHERE status = 'on_track'"
+        ).fetchall()
+    assert check.metadata["offending_rows"].value == len(expected) > 0
+    assert all(f"| {name} |" in table for (name,) in expected)
+    assert not any(f"| {name} |" in table for (name,) in on_track)
+    # Data-quality checks all passed, so the run published.
+    assert [c.check_name for c in outcome.failed_checks] == ["milestones_on_schedule"] and outcome.published
