@@ -68,6 +68,7 @@ class Connector:
 
     source_type: ClassVar[str]
     streams: ClassVar[tuple[Stream, ...]]
+    census_stream: ClassVar[str] = "issues"  # the stream whose deletions `census` detects
 
     def __init__(self, client: HttpClient, settings: Mapping[str, Any]) -> None:
         self.client = client
@@ -85,10 +86,20 @@ class Connector:
         """Yield the stream's pages for one scope, resuming from `state` (None on a first run)."""
         raise NotImplementedError
 
+    def census(self, scope: str) -> set[str]:
+        """Ids of every record of `census_stream` now in the scope; raw rows missing from it were deleted."""
+        raise NotImplementedError
+
     def record_key(self, stream: Stream, record: Mapping[str, Any]) -> Record:
-        """The record's primary key as a string and its cursor value as a UTC datetime."""
-        cursor = record.get(stream.cursor_field) if stream.cursor_field else None
-        return Record(id=str(record[stream.primary_key]), cursor=parse_time(cursor) if cursor else None)
+        """The record's primary key as a string and its cursor as a UTC datetime (None when unusable).
+
+        The cursor field may be nested (`fields.updated` in Jira).
+        """
+        value: Any = record
+        for part in stream.cursor_field.split(".") if stream.cursor_field else []:
+            value = value.get(part) if isinstance(value, Mapping) else None
+        cursor = parse_time(value) if stream.cursor_field and isinstance(value, str) else None
+        return Record(id=str(record[stream.primary_key]), cursor=cursor)
 
 
 def parse_time(value: str) -> datetime:

@@ -50,18 +50,13 @@ class GitHubConnector(Connector):
 
     @classmethod
     def client_for(cls, settings: Mapping[str, Any], token: str) -> HttpClient:
-        return HttpClient(
-            base_url=settings.get("base_url", "https://api.github.com"),
-            headers={
-                "Authorization": f"Bearer {token}",
-                "Accept": "application/vnd.github+json",
-                "X-GitHub-Api-Version": API_VERSION,
-                "User-Agent": "trackerlake",
-            },
-            timeout=(10.0, float(settings.get("timeout_seconds", 60.0))),
-            max_retries=int(settings.get("max_retries", 5)),
-            max_wait_seconds=float(settings.get("max_wait_seconds", 900.0)),
-        )
+        headers = {
+            "Authorization": f"Bearer {token}",
+            "Accept": "application/vnd.github+json",
+            "X-GitHub-Api-Version": API_VERSION,
+            "User-Agent": "trackerlake",
+        }
+        return HttpClient.for_source({"base_url": "https://api.github.com", **settings}, headers)
 
     def scopes(self) -> list[str]:
         return list(self.settings["repos"])
@@ -70,6 +65,15 @@ class GitHubConnector(Connector):
         """One cheap request per repo: the token works and the repo is visible."""
         for scope in self.scopes():
             self.client.request("GET", f"/repos/{scope}/milestones", params={"per_page": 1})
+
+    def census(self, scope: str) -> set[str]:
+        """Ids of every issue now in the repo (pull requests left out); a full list, so run on a cadence.
+
+        Deleted and transferred issues vanish from lists without a trace an incremental read can see.
+        """
+        params = {"state": "all", "per_page": 100}
+        pages = fetch_link_pages(self.client, f"/repos/{scope}/issues", params)
+        return {str(r["id"]) for page in pages for r in page.records if "pull_request" not in r}
 
     def read(self, scope: str, stream: Stream, state: State | None) -> Iterator[Page]:
         state = state or {}

@@ -116,6 +116,20 @@ class HttpClient:
             self.session.auth = self.auth
         self.session.hooks["response"].append(self._count)
 
+    @classmethod
+    def for_source(
+        cls, settings: Mapping[str, Any], headers: dict[str, str], auth: tuple[str, str] | None = None
+    ) -> HttpClient:
+        """A client with the timeouts and retry limits a source's config sets."""
+        return cls(
+            base_url=settings["base_url"],
+            headers=headers,
+            auth=auth,
+            timeout=(10.0, float(settings.get("timeout_seconds", 60.0))),
+            max_retries=int(settings.get("max_retries", 5)),
+            max_wait_seconds=float(settings.get("max_wait_seconds", 900.0)),
+        )
+
     def _count(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
         # urllib3 retries happen below requests: count them from the retry history.
         retries = getattr(response.raw, "retries", None)

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar
 
-from connectors.base import Connector, Page, Record, State, Stream, parse_time
+from connectors.base import Connector, Page, State, Stream
 from connectors.http import HttpClient
 from connectors.jira_fields import resolve_field_roles, role_records
 from connectors.jira_milestones import sprints_by_project, version_pages
@@ -57,14 +57,7 @@ class JiraConnector(Connector):
             headers["Authorization"] = f"Bearer {token}"
         else:
             auth = (email or "", token)
-        return HttpClient(
-            base_url=settings["base_url"],
-            headers=headers,
-            auth=auth,
-            timeout=(10.0, float(settings.get("timeout_seconds", 60.0))),
-            max_retries=int(settings.get("max_retries", 5)),
-            max_wait_seconds=float(settings.get("max_wait_seconds", 900.0)),
-        )
+        return HttpClient.for_source(settings, headers, auth)
 
     def scopes(self) -> list[str]:
         return list(self.settings["projects"])
@@ -89,14 +82,6 @@ class JiraConnector(Connector):
                     self._sprints = sprints_by_project(self.client, self.scopes())
                 yield Page(self._sprints.get(scope, []), None)
             yield Page([], {})
-
-    def record_key(self, stream: Stream, record: Mapping[str, Any]) -> Record:
-        """Like the base, but the cursor may be nested (`fields.updated`) and is None when unusable."""
-        value: Any = record
-        for part in stream.cursor_field.split(".") if stream.cursor_field else []:
-            value = value.get(part) if isinstance(value, Mapping) else None
-        cursor = parse_time(value) if stream.cursor_field and isinstance(value, str) else None
-        return Record(id=str(record[stream.primary_key]), cursor=cursor)
 
     def census(self, scope: str) -> set[str]:
         """Ids of every issue now in the project; raw issues missing from it were deleted or moved."""

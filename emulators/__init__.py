@@ -6,4 +6,6 @@
 - exchange.py: the plain `Request`/`Response` a mounted API handles.
 - github.py, github_model.py, github_render.py, github_story.py, github_rate_limit.py: GitHub REST
   (handler, in-memory model with its change methods, JSON shapes, the generated history, budgets).
+- jira.py, jira_model.py, jira_render.py, jira_story.py, jira_jql.py: Jira Cloud/Data Center REST
+  and agile (handler, in-memory site with its change methods, JSON shapes, the generated story, JQL).
 """

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from emulators.github_model import GitHubModel
 from emulators.github_story import HISTORY_DAYS, build_github
+from emulators.jira_story import generate_jira
 from emulators.org import Clock, Org, Person
 
 DEMO_AS_OF = datetime(2026, 11, 20, 12, tzinfo=UTC)
@@ -47,4 +48,5 @@ def generate_org(seed: int = 7, scale: float = 1.0, as_of: datetime = DEMO_AS_OF
     github = GitHubModel(clock)
     build_github(github, PEOPLE, seed, scale, as_of)
     clock.set(as_of)
-    return Org(github=github, clock_source=clock, people=PEOPLE, seed=seed, scale=scale)
+    jira = generate_jira(seed, scale, as_of, clock=clock, people=PEOPLE)
+    return Org(github=github, clock_source=clock, people=PEOPLE, seed=seed, scale=scale, jira=jira)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from emulators.github_model import GitHubModel
+    from emulators.jira_model import JiraSite
 
 
 class Clock:
@@ -45,13 +46,14 @@ class Person:
 
 @dataclass
 class Org:
-    """What the emulators serve: the GitHub model now, a Jira model beside it later."""
+    """What the emulators serve: the GitHub model and the Jira site, on one clock."""
 
     github: GitHubModel
     clock_source: Clock
     people: tuple[Person, ...] = ()
     seed: int = 0
     scale: float = 1.0
+    jira: JiraSite | None = None
     as_of: datetime = field(init=False)
 
     def __post_init__(self) -> None:

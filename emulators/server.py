@@ -3,8 +3,8 @@
     with EmulatorServer(generate_org()) as srv:
         client = HttpClient(srv.github_url, headers={"Authorization": "Bearer x"})
 
-GitHub answers under /github (like GitHub Enterprise Server's https://HOST/api/v3); a Jira
-emulator is added by putting its handler in `default_mounts`. Requests are served concurrently in
+GitHub answers under /github (like GitHub Enterprise Server's https://HOST/api/v3), Jira under
+/jira (a source's base_url, Cloud and Data Center paths alike). Requests are served concurrently in
 daemon threads; nothing is printed per request: `request_log` records what was asked.
 """
 
@@ -22,6 +22,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from emulators.exchange import Mount, Request, Response, json_bytes
 from emulators.github import GitHubApi
+from emulators.jira import JiraApi
 from emulators.org import Org
 
 log = logging.getLogger(__name__)
@@ -29,7 +30,10 @@ log = logging.getLogger(__name__)
 
 def default_mounts(org: Org) -> dict[str, Mount]:
     """The APIs an organisation is served under, by path prefix."""
-    return {"/github": GitHubApi(org.github)}
+    mounts: dict[str, Mount] = {"/github": GitHubApi(org.github)}
+    if org.jira is not None:
+        mounts["/jira"] = JiraApi(org.jira)
+    return mounts
 
 
 class EmulatorServer:
@@ -83,6 +87,11 @@ class EmulatorServer:
     @property
     def github_url(self) -> str:
         return f"{self.url}/github"
+
+    @property
+    def jira_url(self) -> str:
+        """A Jira source's base_url (Cloud and Data Center paths are both served under it)."""
+        return f"{self.url}/jira"
 
     @property
     def request_log(self) -> list[dict[str, Any]]:

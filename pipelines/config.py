@@ -45,6 +45,7 @@ class SourceBase(Strict):
     max_retries: int = Field(5, ge=0, le=20)
     max_wait_seconds: float = 900.0
     overlap_minutes: float = Field(10.0, ge=0)
+    census_days: float = Field(7.0, gt=0)  # how often to list every id and mark the missing deleted
 
     @field_validator("name")
     @classmethod
@@ -81,7 +82,6 @@ class JiraSource(SourceBase):
     projects: list[str] = Field(min_length=1)
     milestones: list[Literal["versions", "sprints"]] = ["versions", "sprints"]
     fields: dict[Literal["story_points", "sprint", "epic_link", "start_date"], str] = {}
-    census_days: float = Field(7.0, gt=0)
 
     @field_validator("projects")
     @classmethod

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import duckdb
 
@@ -31,6 +31,7 @@ class SyncResult:
     requests: int = 0
     records: dict[str, int] = field(default_factory=dict)
     changed: dict[str, int] = field(default_factory=dict)
+    deleted: int = 0
     error: str | None = None
 
     @property
@@ -48,6 +49,35 @@ def make_connector(source: GitHubSource | JiraSource) -> Connector:
     return cls(cls.client_for(settings, **secrets), settings)
 
 
+CENSUS = "_census"  # the ops.sync_state stream name that remembers when a scope was last counted
+
+
+def census_due(con: duckdb.DuckDBPyConnection, source: GitHubSource | JiraSource, scope: str) -> bool:
+    """A census is due after `--full-refresh` (all state forgotten) and every `census_days`."""
+    last = warehouse.read_state(con, source.name, scope, CENSUS)
+    if not last:
+        return True
+    return datetime.now(UTC) - datetime.fromisoformat(last["at"]) >= timedelta(days=source.census_days)
+
+
+def take_census(con: duckdb.DuckDBPyConnection, connector: Connector, source: str, scope: str) -> int:
+    """List every id the tracker has in the scope, mark the raw rows it no longer has as deleted."""
+    present = connector.census(scope)
+    now = datetime.now(UTC)
+    table = warehouse.raw_table(connector.source_type, connector.census_stream)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        deleted = warehouse.mark_deleted(con, table, source, scope, present, now)
+        warehouse.write_state(con, source, scope, CENSUS, {"at": now.isoformat()}, now)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    if deleted:
+        log.info("source %s %s: %d records gone from the tracker, marked deleted", source, scope, deleted)
+    return deleted
+
+
 def sync_source(
     con: duckdb.DuckDBPyConnection,
     source: GitHubSource | JiraSource,
@@ -59,6 +89,9 @@ def sync_source(
     warehouse.ensure_ops(con)
     warehouse.start_run(con, run_id, source.name, source.type)
     result = SyncResult(source.name)
+    census_table = warehouse.ensure_raw_table(con, connector.source_type, connector.census_stream)
+    # A scope's first sync reads everything: that read is its census.
+    fresh = {s for s in connector.scopes() if not warehouse.has_rows(con, census_table, source.name, s)}
     try:
         for stream in connector.streams:
             table = warehouse.ensure_raw_table(con, connector.source_type, stream.name)
@@ -74,6 +107,12 @@ def sync_source(
                     )
                     result.records[stream.name] = result.records.get(stream.name, 0) + len(rows)
                     result.changed[stream.name] = result.changed.get(stream.name, 0) + changed
+        for scope in connector.scopes():
+            if scope in fresh:
+                now = datetime.now(UTC)
+                warehouse.write_state(con, source.name, scope, CENSUS, {"at": now.isoformat()}, now)
+            elif census_due(con, source, scope):
+                result.deleted += take_census(con, connector, source.name, scope)
     except ConnectorError as exc:
         result.error = str(exc)
     except BaseException as exc:

@@ -85,6 +85,27 @@ def read_state(con: duckdb.DuckDBPyConnection, source: str, scope: str, stream: 
     return json.loads(row[0]) if row else None
 
 
+def write_state(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    scope: str,
+    stream: str,
+    state: Mapping[str, Any],
+    at: datetime,
+) -> None:
+    """Store a stream's state; call inside the transaction that commits what the state covers."""
+    con.execute(
+        "INSERT OR REPLACE INTO ops.sync_state VALUES (?, ?, ?, ?, ?)",
+        [source, scope, stream, json.dumps(state, sort_keys=True), at],
+    )
+
+
+def has_rows(con: duckdb.DuckDBPyConnection, table: str, source: str, scope: str) -> bool:
+    return con.execute(
+        f"SELECT EXISTS (SELECT 1 FROM {table} WHERE source = ? AND scope = ?)", [source, scope]
+    ).fetchone()[0]
+
+
 def commit_page(
     con: duckdb.DuckDBPyConnection,
     table: str,
@@ -130,10 +151,7 @@ def commit_page(
             )
             con.unregister("_page")
         if state is not None:
-            con.execute(
-                "INSERT OR REPLACE INTO ops.sync_state VALUES (?, ?, ?, ?, ?)",
-                [source, scope, stream, json.dumps(state, sort_keys=True), synced_at],
-            )
+            write_state(con, source, scope, stream, state, synced_at)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -161,6 +179,29 @@ def _page_frame(
             "synced_at": pd.Series([synced_at] * len(latest), dtype="datetime64[us, UTC]"),
         }
     )
+
+
+def mark_deleted(
+    con: duckdb.DuckDBPyConnection, table: str, source: str, scope: str, present: set[str], at: datetime
+) -> int:
+    """Mark the scope's raw rows whose id the tracker no longer lists as deleted; returns how many.
+
+    Rows are kept (history stays explainable); staging leaves them out. A row that comes back in a
+    later sync is upserted with deleted_at cleared.
+    """
+    ids = pd.DataFrame({"id": pd.Series(sorted(present), dtype="object")})
+    con.register("_present", ids)
+    try:
+        return con.execute(
+            f"""
+            UPDATE {table} SET deleted_at = ?
+            WHERE source = ? AND scope = ? AND deleted_at IS NULL
+              AND id NOT IN (SELECT id FROM _present)
+            """,
+            [at, source, scope],
+        ).fetchone()[0]
+    finally:
+        con.unregister("_present")
 
 
 def start_run(con: duckdb.DuckDBPyConnection, run_id: str, source: str, source_type: str) -> datetime:

@@ -1,6 +1,5 @@
 """One ingest asset per configured source: raw API records into the working database."""
 
-
 import dagster as dg
 
 from pipelines import ingest
@@ -42,6 +41,7 @@ def ingest_asset(source: GitHubSource | JiraSource) -> dg.AssetsDefinition:
             metadata={
                 "requests": result.requests,
                 "records": result.total_records,
+                "deleted": result.deleted,
                 **{f"records/{stream}": n for stream, n in result.records.items()},
                 **{f"changed/{stream}": n for stream, n in result.changed.items()},
             }

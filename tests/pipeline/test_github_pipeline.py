@@ -123,3 +123,38 @@ def test_schedule_check_warns_with_the_offending_milestones(harness: Harness) ->
     assert not any(f"| {name} |" in table for (name,) in on_track)
     # Data-quality checks all passed, so the run published.
     assert [c.check_name for c in outcome.failed_checks] == ["milestones_on_schedule"] and outcome.published
+
+
+def work_item_keys(database: Path) -> set[str]:
+    with duckdb.connect(str(database), read_only=True) as con:
+        return {row[0] for row in con.execute("SELECT key FROM marts.work_items").fetchall()}
+
+
+def test_deleted_issue_leaves_the_marts_after_a_full_refresh_census(harness: Harness) -> None:
+    harness.run()
+    web = harness.org.github.repo("acme/web")
+    number = next(n for n, i in sorted(web.issues.items()) if i.pull is None)
+    web.delete_issue(number)
+    harness.run()  # incremental: a deleted issue leaves no trace in the lists
+    assert f"acme/web#{number}" in work_item_keys(harness.config.warehouse)
+    harness.server.reset_log()
+    harness.run(full_refresh=True)
+    assert f"acme/web#{number}" not in work_item_keys(harness.config.warehouse)
+    with duckdb.connect(str(harness.config.work_database), read_only=True) as con:
+        kept = con.execute(
+            "SELECT deleted_at IS NOT NULL FROM raw.github_issues WHERE data->>'number' = ? AND scope = 'acme/web'",
+            [str(number)],
+        ).fetchall()
+    assert kept == [(True,)]  # kept in raw, marked deleted
+
+
+def test_census_runs_on_its_cadence(emulated, tmp_path: Path) -> None:
+    quick = Harness(*emulated, tmp_path, census_days=1e-9)
+    quick.run()
+    first_census = [e for e in quick.server.request_log if e["path"].endswith("/issues") and e["query"].get("state") == "all" and "sort" not in e["query"]]
+    assert first_census == []  # the first full read is the census
+    api = quick.org.github.repo("acme/api")
+    number = next(n for n, i in sorted(api.issues.items()) if i.pull is None)
+    api.delete_issue(number)
+    quick.run()
+    assert f"acme/api#{number}" not in work_item_keys(quick.config.warehouse)
