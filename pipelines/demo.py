@@ -20,13 +20,21 @@ from emulators.server import EmulatorServer
 from pipelines import config as config_module
 from pipelines.cli import run_and_report
 
-# The emulators accept any non-empty token, as the real APIs accept any valid one.
+# The emulators accept any non-empty token (and, for Jira Cloud, any email), as the real APIs
+# accept any valid one.
 TOKEN_ENV = "TRACKERLAKE_EMULATOR_TOKEN"
+EMAIL_ENV = "TRACKERLAKE_EMULATOR_EMAIL"
 DEMO_TOKEN = "demo-token"
+DEMO_EMAIL = "demo@example.com"
 
 
 def repo_names(org: Org) -> list[str]:
     return [repo.full_name for repo in org.github.repos.values()]
+
+
+def scope_names(org: Org) -> list[str]:
+    """GitHub repos and Jira projects of the organisation, for messages."""
+    return repo_names(org) + (sorted(org.jira.projects) if org.jira is not None else [])
 
 
 def emulator_config(org: Org, url: str, warehouse: Path, work_dir: Path | None = None) -> dict[str, Any]:
@@ -43,6 +51,18 @@ def emulator_config(org: Org, url: str, warehouse: Path, work_dir: Path | None =
             }
         ],
     }
+    if org.jira is not None:
+        config["sources"].append(
+            {
+                "name": "demo-jira",
+                "type": "jira",
+                "base_url": f"{url}/jira",
+                "deployment": "cloud",
+                "email_env": EMAIL_ENV,
+                "token_env": TOKEN_ENV,
+                "projects": sorted(org.jira.projects),
+            }
+        )
     if work_dir is not None:
         config["work_dir"] = str(work_dir)
     return config
@@ -62,15 +82,22 @@ def run_demo(warehouse: Path, scale: float = 1.0, seed: int = 7) -> int:
     """
     org = generate_org(seed=seed, scale=scale)
     os.environ.setdefault(TOKEN_ENV, DEMO_TOKEN)
+    os.environ.setdefault(EMAIL_ENV, DEMO_EMAIL)
     with tempfile.TemporaryDirectory(prefix="trackerlake-demo-") as tmp, EmulatorServer(org) as server:
         path = write_config(
             Path(tmp) / "trackerlake.yaml", emulator_config(org, server.url, warehouse.resolve(), Path(tmp))
         )
-        print(f"Emulators on {server.url}: {', '.join(repo_names(org))}")
+        print(f"Emulators on {server.url}: {', '.join(scope_names(org))}")
         return run_and_report(config_module.load(path), path, DEMO_AS_OF)
 
 
-def serve(port: int, scale: float = 1.0, seed: int = 7, faults: str | None = None, write_config_to: Path | None = None) -> int:
+def serve(
+    port: int,
+    scale: float = 1.0,
+    seed: int = 7,
+    faults: str | None = None,
+    write_config_to: Path | None = None,
+) -> int:
     """Serve the emulators until interrupted; optionally write a config pointing at them."""
     if faults:
         raise config_module.ConfigError("--faults: fault injection is not available yet")
@@ -79,7 +106,9 @@ def serve(port: int, scale: float = 1.0, seed: int = 7, faults: str | None = Non
         if write_config_to is not None:
             warehouse = write_config_to.parent / "data" / "trackerlake.duckdb"
             write_config(write_config_to, emulator_config(org, server.url, warehouse))
-            print(f"Wrote {write_config_to}; export {TOKEN_ENV}=<any value> before running.")
-        print(f"Emulators on {server.url} (GitHub at {server.url}/github). Ctrl-C stops them.")
+            print(f"Wrote {write_config_to}; export {TOKEN_ENV} and {EMAIL_ENV} (any values) before running.")
+        print(
+            f"Emulators on {server.url} (GitHub at {server.url}/github, Jira at {server.url}/jira). Ctrl-C stops them."
+        )
         threading.Event().wait()
     return 0

@@ -4,7 +4,6 @@ Dependencies come from the tables each SQL file reads; a `raw.<type>_<stream>` i
 dependency on the ingest asset of every source of that type.
 """
 
-
 import dagster as dg
 
 from pipelines import models

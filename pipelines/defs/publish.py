@@ -1,6 +1,5 @@
 """The published warehouse: the file BI tools open, replaced atomically once all checks pass."""
 
-
 import dagster as dg
 
 from pipelines import warehouse

@@ -1,6 +1,5 @@
 """Resources injected by name: `settings` (config file and as_of) and `duckdb` (the working database)."""
 
-
 from datetime import UTC, datetime
 from pathlib import Path
 

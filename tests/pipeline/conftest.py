@@ -12,7 +12,7 @@ from emulators.org import Org
 from emulators.server import EmulatorServer
 from pipelines import config as config_module
 from pipelines.config import Config
-from pipelines.demo import TOKEN_ENV, emulator_config, write_config
+from pipelines.demo import DEMO_EMAIL, EMAIL_ENV, TOKEN_ENV, emulator_config, write_config
 from pipelines.run import RunOutcome, execute
 
 AS_OF = DEMO_AS_OF
@@ -37,10 +37,12 @@ class Harness:
         return outcome
 
     def requests_by_stream(self) -> dict[tuple[str, str], int]:
-        """Requests per (repo, endpoint) since the log was last reset."""
+        """GitHub requests per (repo, endpoint) since the log was last reset."""
         counts: dict[tuple[str, str], int] = {}
         for entry in self.server.request_log:
             parts = entry["path"].split("/")
+            if parts[1] != "github":
+                continue
             if parts[2] == "repositories":  # /github/repositories/{id}/{endpoint}: a followed Link
                 key = (parts[3], "/".join(parts[4:]))
             else:  # /github/repos/{o}/{r}/{endpoint...}
@@ -53,6 +55,7 @@ class Harness:
 def emulated(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Org, EmulatorServer]]:
     """A fresh demo organisation (seed 7, half scale) served on loopback."""
     monkeypatch.setenv(TOKEN_ENV, "test-token")
+    monkeypatch.setenv(EMAIL_ENV, DEMO_EMAIL)
     org = generate_org(seed=7, scale=0.5)
     with EmulatorServer(org) as server:
         yield org, server

@@ -22,10 +22,12 @@ def test_demo_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert f"Warehouse published: {warehouse}" in out
     with duckdb.connect(str(warehouse), read_only=True) as con:
         statuses = {r[0] for r in con.execute("SELECT status FROM marts.project_completion").fetchall()}
+        kinds = {r[0] for r in con.execute("SELECT kind FROM marts.project_completion").fetchall()}
         comment = con.execute(
             "SELECT comment FROM duckdb_tables() WHERE schema_name = 'marts' AND table_name = 'project_completion'"
         ).fetchone()[0]
     assert {"on_track", "overdue", "done_on_time", "done_late"} <= statuses
+    assert kinds == {"github_milestone", "jira_version", "jira_sprint"}
     assert comment  # descriptions travel with the published file
 
 

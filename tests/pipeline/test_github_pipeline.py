@@ -151,7 +151,11 @@ def test_deleted_issue_leaves_the_marts_after_a_full_refresh_census(harness: Har
 def test_census_runs_on_its_cadence(emulated, tmp_path: Path) -> None:
     quick = Harness(*emulated, tmp_path, census_days=1e-9)
     quick.run()
-    first_census = [e for e in quick.server.request_log if e["path"].endswith("/issues") and e["query"].get("state") == "all" and "sort" not in e["query"]]
+    first_census = [
+        e
+        for e in quick.server.request_log
+        if e["path"].endswith("/issues") and e["query"].get("state") == "all" and "sort" not in e["query"]
+    ]
     assert first_census == []  # the first full read is the census
     api = quick.org.github.repo("acme/api")
     number = next(n for n, i in sorted(api.issues.items()) if i.pull is None)

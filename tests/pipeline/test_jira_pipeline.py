@@ -1,0 +1,70 @@
+"""The pipeline against the Jira emulator (Cloud search/jql), beside GitHub, through Dagster."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from tests.pipeline.conftest import Harness
+from tests.pipeline.test_github_pipeline import raw_fingerprint, work_item_keys
+
+JIRA_RAW = ("jira_issues", "jira_versions", "jira_sprints")
+
+
+def jira_fingerprint(database: Path) -> dict[str, tuple]:
+    with duckdb.connect(str(database), read_only=True) as con:
+        return {
+            table: con.execute(
+                f"SELECT count(*), sum(hash(source, id, data::VARCHAR, synced_at, deleted_at)) FROM raw.{table}"
+            ).fetchone()
+            for table in JIRA_RAW
+        }
+
+
+def test_jira_milestones_carry_points_and_budget(harness: Harness) -> None:
+    harness.run()
+    longest = harness.org.jira.story.long_histories[0]
+    with duckdb.connect(str(harness.config.warehouse), read_only=True) as con:
+        kinds = dict(
+            con.execute(
+                """
+                SELECT kind, count(*) FILTER (WHERE scope_points > 0 AND budget_used_pct IS NOT NULL)
+                FROM marts.project_completion WHERE source = 'demo-jira' GROUP BY kind
+                """
+            ).fetchall()
+        )
+        histories, total = con.execute(
+            """
+            SELECT json_array_length(data->'changelog'->'histories'), (data->'changelog'->>'total')::INT
+            FROM raw.jira_issues WHERE data->>'key' = ?
+            """,
+            [longest],
+        ).fetchone()
+    assert kinds["jira_version"] > 0 and kinds["jira_sprint"] > 0
+    assert histories == total > 40  # the full changelog, not the 40 newest histories the search embeds
+
+
+def test_unchanged_jira_second_run_is_one_search_per_project(harness: Harness) -> None:
+    harness.run()
+    before = jira_fingerprint(harness.config.work_database), raw_fingerprint(harness.config.work_database)
+    harness.server.reset_log()
+    harness.run()
+    jira = [e for e in harness.server.request_log if e["path"].startswith("/jira/")]
+    searches = [e for e in jira if e["path"].endswith("/search/jql")]
+    changelogs = [e for e in jira if "changelog" in e["path"]]
+    assert len(searches) == 2 and not changelogs  # PAY and WEB
+    assert (
+        jira_fingerprint(harness.config.work_database),
+        raw_fingerprint(harness.config.work_database),
+    ) == before
+
+
+def test_jira_issue_deleted_is_gone_after_the_census(harness: Harness) -> None:
+    harness.run()
+    site = harness.org.jira
+    issue = next(i for i in site.issues.values() if i.key.startswith("WEB-"))
+    site.delete_issue(issue.key)
+    harness.run(full_refresh=True)
+    assert issue.key not in work_item_keys(harness.config.warehouse)
+    assert any(key.startswith("WEB-") for key in work_item_keys(harness.config.warehouse))
