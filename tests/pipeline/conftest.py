@@ -21,13 +21,15 @@ AS_OF = DEMO_AS_OF
 class Harness:
     """An emulated organisation, its server and a config for it: run the pipeline, look at the results."""
 
-    def __init__(self, org: Org, server: EmulatorServer, tmp_path: Path, **overrides: object) -> None:
+    def __init__(self, org: Org, server: EmulatorServer, tmp_path: Path, **github: object) -> None:
+        """`github` overrides settings of the GitHub source (per_page, census_days, ...)."""
         self.org, self.server = org, server
         raw = emulator_config(
             org, server.url, tmp_path / "published" / "trackerlake.duckdb", tmp_path / "work"
         )
         for source in raw["sources"]:
-            source.update(overrides)
+            if source["type"] == "github":
+                source.update(github)
         self.path = write_config(tmp_path / "trackerlake.yaml", raw)
         self.config: Config = config_module.load(self.path)
 
@@ -36,13 +38,15 @@ class Harness:
         assert outcome.success, outcome.failures
         return outcome
 
+    def github_log(self) -> list[dict]:
+        """The GitHub emulator's request log since it was last reset."""
+        return [e for e in self.server.request_log if e["path"].startswith("/github/")]
+
     def requests_by_stream(self) -> dict[tuple[str, str], int]:
         """GitHub requests per (repo, endpoint) since the log was last reset."""
         counts: dict[tuple[str, str], int] = {}
-        for entry in self.server.request_log:
+        for entry in self.github_log():
             parts = entry["path"].split("/")
-            if parts[1] != "github":
-                continue
             if parts[2] == "repositories":  # /github/repositories/{id}/{endpoint}: a followed Link
                 key = (parts[3], "/".join(parts[4:]))
             else:  # /github/repos/{o}/{r}/{endpoint...}

@@ -40,7 +40,9 @@ def test_first_run_publishes_every_status(harness: Harness) -> None:
             == 0
         )
         assert con.execute("SELECT count(*) FROM marts.pull_requests").fetchone()[0] > 0
-        runs = con.execute("SELECT source, status, requests, records FROM ops.sync_runs").fetchall()
+        runs = con.execute(
+            "SELECT source, status, requests, records FROM ops.sync_runs WHERE source_type = 'github'"
+        ).fetchall()
         assert (
             [(r[0], r[1]) for r in runs] == [("demo-github", "success")] and runs[0][2] > 0 and runs[0][3] > 0
         )
@@ -56,7 +58,7 @@ def test_first_run_publishes_every_status(harness: Harness) -> None:
 
 def test_first_run_omits_since(harness: Harness) -> None:
     harness.run()
-    issues = [e for e in harness.server.request_log if e["path"].endswith("/issues")]
+    issues = [e for e in harness.github_log() if e["path"].endswith("/issues")]
     assert issues and all("since" not in e["query"] for e in issues)
 
 
@@ -69,7 +71,7 @@ def test_unchanged_second_run_costs_one_request_per_repo_and_stream(harness: Har
         counts = harness.requests_by_stream()
         assert len(counts) == 3 * 4 and max(counts.values()) == 1, counts
         assert raw_fingerprint(harness.config.work_database) == before
-    assert {e["status"] for e in harness.server.request_log} == {304}
+    assert {e["status"] for e in harness.github_log()} == {304}
 
 
 def test_second_run_fetches_only_what_changed(harness: Harness) -> None:
@@ -87,7 +89,7 @@ def test_second_run_fetches_only_what_changed(harness: Harness) -> None:
             "SELECT title FROM marts.work_items WHERE key = ?", [f"acme/web#{number}"]
         ).fetchone()[0]
         changed = con.execute(
-            "SELECT records FROM ops.sync_runs ORDER BY started_at DESC LIMIT 1"
+            "SELECT records FROM ops.sync_runs WHERE source = 'demo-github' ORDER BY started_at DESC LIMIT 1"
         ).fetchone()[0]
     assert title == "Renamed after the first sync"
     assert changed < 20  # the changed issue, its event and the overlap window, not the whole repo
