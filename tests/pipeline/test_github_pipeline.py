@@ -53,7 +53,10 @@ def test_first_run_publishes_every_status(harness: Harness) -> None:
         if issue.pull is None
     )
     with duckdb.connect(str(harness.config.warehouse), read_only=True) as con:
-        assert con.execute("SELECT count(*) FROM marts.work_items").fetchone()[0] == expected
+        assert (
+            con.execute("SELECT count(*) FROM marts.work_items WHERE source_type = 'github'").fetchone()[0]
+            == expected
+        )
 
 
 def test_first_run_omits_since(harness: Harness) -> None:
@@ -101,7 +104,9 @@ def test_small_pages_are_followed_through_link_headers(emulated, tmp_path: Path)
     counts = paged.requests_by_stream()
     assert any(key[1] == "issues" and not key[0].startswith("acme/") for key in counts)  # /repositories/{id}
     with duckdb.connect(str(paged.config.warehouse), read_only=True) as con:
-        items = con.execute("SELECT count(*), count(DISTINCT work_item_id) FROM marts.work_items").fetchone()
+        items = con.execute(
+            "SELECT count(*), count(DISTINCT work_item_id) FROM marts.work_items WHERE source_type = 'github'"
+        ).fetchone()
     expected = sum(
         1 for repo in paged.org.github.repos.values() for issue in repo.issues.values() if issue.pull is None
     )
