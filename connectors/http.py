@@ -11,6 +11,7 @@ from __future__ import annotations
 import email.utils
 import logging
 import random
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -91,6 +92,7 @@ class HttpClient:
     max_wait_seconds: float = 900.0
     requests: int = 0
     session: requests.Session = field(init=False, repr=False)
+    _count_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.base_url = self.base_url.rstrip("/")
@@ -133,7 +135,8 @@ class HttpClient:
     def _count(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
         # urllib3 retries happen below requests: count them from the retry history.
         retries = getattr(response.raw, "retries", None)
-        self.requests += 1 + (len(retries.history) if retries is not None else 0)
+        with self._count_lock:  # one client serves every scope's thread
+            self.requests += 1 + (len(retries.history) if retries is not None else 0)
 
     def url(self, path_or_url: str) -> str:
         if path_or_url.startswith(("http://", "https://")):

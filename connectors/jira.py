@@ -17,6 +17,7 @@ boards counted once, and an id census for deletions (`census`).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar
 
@@ -44,9 +45,11 @@ class JiraConnector(Connector):
     def __init__(self, client: HttpClient, settings: Mapping[str, Any]) -> None:
         super().__init__(client, settings)
         self.api = "2" if settings.get("deployment") == "datacenter" else "3"
-        # Site-wide answers, fetched once per run (a connector lives for one run).
+        # Site-wide answers, fetched once per run (a connector lives for one run) by whichever
+        # project's thread asks first: the pipeline reads projects in parallel.
         self._fields: list[dict[str, Any]] | None = None
         self._sprints: dict[str, list[dict[str, Any]]] | None = None
+        self._site_lock = threading.Lock()
 
     @classmethod
     def client_for(cls, settings: Mapping[str, Any], token: str, email: str | None = None) -> HttpClient:
@@ -78,9 +81,7 @@ class JiraConnector(Connector):
                 for records in version_pages(self.client, self.api, scope):
                     yield Page(records, None)
             else:
-                if self._sprints is None:
-                    self._sprints = sprints_by_project(self.client, self.scopes())
-                yield Page(self._sprints.get(scope, []), None)
+                yield Page(self._site_sprints().get(scope, []), None)
             yield Page([], {})
 
     def census(self, scope: str) -> set[str]:
@@ -99,9 +100,17 @@ class JiraConnector(Connector):
         )
 
     def _site_fields(self) -> list[dict[str, Any]]:
-        if self._fields is None:
-            self._fields = self.client.request("GET", f"/rest/api/{self.api}/field").json()
-        return self._fields
+        with self._site_lock:
+            if self._fields is None:
+                self._fields = self.client.request("GET", f"/rest/api/{self.api}/field").json()
+            return self._fields
+
+    def _site_sprints(self) -> dict[str, list[dict[str, Any]]]:
+        """Sprints by owning project, walking every project's boards once (shared boards count once)."""
+        with self._site_lock:
+            if self._sprints is None:
+                self._sprints = sprints_by_project(self.client, self.scopes())
+            return self._sprints
 
     def _site_records(self, stream: str) -> list[dict[str, Any]]:
         if stream == "fields":

@@ -46,6 +46,7 @@ class SourceBase(Strict):
     max_wait_seconds: float = 900.0
     overlap_minutes: float = Field(10.0, ge=0)
     census_days: float = Field(7.0, gt=0)  # how often to list every id and mark the missing deleted
+    concurrency: int = Field(4, ge=1, le=32)  # repos or projects fetched at once, within the API budget
 
     @field_validator("name")
     @classmethod

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import duckdb
 
 from connectors import CONNECTORS
-from connectors.base import Connector
+from connectors.base import Connector, Page, Stream
 from connectors.http import ConnectorError
 from pipelines import warehouse
 from pipelines.config import GitHubSource, JiraSource
@@ -60,9 +63,10 @@ def census_due(con: duckdb.DuckDBPyConnection, source: GitHubSource | JiraSource
     return datetime.now(UTC) - datetime.fromisoformat(last["at"]) >= timedelta(days=source.census_days)
 
 
-def take_census(con: duckdb.DuckDBPyConnection, connector: Connector, source: str, scope: str) -> int:
-    """List every id the tracker has in the scope, mark the raw rows it no longer has as deleted."""
-    present = connector.census(scope)
+def mark_census(
+    con: duckdb.DuckDBPyConnection, connector: Connector, source: str, scope: str, present: set[str]
+) -> int:
+    """Mark the raw rows whose ids the tracker no longer lists as deleted, and note the census time."""
     now = datetime.now(UTC)
     table = warehouse.raw_table(connector.source_type, connector.census_stream)
     con.execute("BEGIN TRANSACTION")
@@ -78,41 +82,105 @@ def take_census(con: duckdb.DuckDBPyConnection, connector: Connector, source: st
     return deleted
 
 
+@dataclass
+class _ScopeDone:
+    """A scope's fetch thread finished (error None) or failed."""
+
+    scope: str
+    error: BaseException | None = None
+
+
+@dataclass
+class _Census:
+    scope: str
+    present: set[str]
+
+
+def _fetch_scope(
+    connector: Connector,
+    scope: str,
+    states: dict[str, dict | None],
+    census: bool,
+    out: queue.Queue,
+    stop: threading.Event,
+) -> None:
+    """One scope's streams, in order, page by page onto `out`; then its census when one is due.
+
+    Runs on a network thread: it never touches DuckDB. The bounded queue makes it wait for the
+    writer, so memory stays flat however large the scope. Always ends with one `_ScopeDone`.
+    """
+    error: BaseException | None = None
+    try:
+        for stream in connector.streams:
+            if stop.is_set():
+                return
+            for page in connector.read(scope, stream, states[stream.name]):
+                if stop.is_set():
+                    return
+                out.put((scope, stream, page))
+        if census and not stop.is_set():
+            out.put(_Census(scope, connector.census(scope)))
+    except BaseException as exc:  # handed to the writer, which stops the others and reports it
+        error = exc
+    finally:
+        out.put(_ScopeDone(scope, error))
+
+
 def sync_source(
     con: duckdb.DuckDBPyConnection,
     source: GitHubSource | JiraSource,
     run_id: str,
     connector: Connector | None = None,
 ) -> SyncResult:
-    """Sync every scope and stream of one source; record the run in ops.sync_runs."""
+    """Sync every scope and stream of one source; record the run in ops.sync_runs.
+
+    Scopes (repos, projects) are fetched by up to `source.concurrency` threads; this thread is the
+    single DuckDB writer and commits each page with its state as it arrives.
+    """
     connector = connector or make_connector(source)
     warehouse.ensure_ops(con)
     warehouse.start_run(con, run_id, source.name, source.type)
     result = SyncResult(source.name)
-    census_table = warehouse.ensure_raw_table(con, connector.source_type, connector.census_stream)
+    scopes = connector.scopes()
+    tables = {
+        s.name: warehouse.ensure_raw_table(con, connector.source_type, s.name) for s in connector.streams
+    }
+    census_table = tables[connector.census_stream]
     # A scope's first sync reads everything: that read is its census.
-    fresh = {s for s in connector.scopes() if not warehouse.has_rows(con, census_table, source.name, s)}
+    fresh = {s for s in scopes if not warehouse.has_rows(con, census_table, source.name, s)}
+    states = {
+        scope: {s.name: warehouse.read_state(con, source.name, scope, s.name) for s in connector.streams}
+        for scope in scopes
+    }
+    due = {s for s in scopes if s not in fresh and census_due(con, source, s)}
+    out: queue.Queue = queue.Queue(maxsize=2 * source.concurrency)
+    stop = threading.Event()
+    failure: BaseException | None = None
     try:
-        for stream in connector.streams:
-            table = warehouse.ensure_raw_table(con, connector.source_type, stream.name)
-            for scope in connector.scopes():
-                state = warehouse.read_state(con, source.name, scope, stream.name)
-                for page in connector.read(scope, stream, state):
-                    rows = []
-                    for record in page.records:
-                        key = connector.record_key(stream, record)
-                        rows.append((key.id, key.cursor, record))
-                    changed = warehouse.commit_page(
-                        con, table, source.name, scope, stream.name, rows, page.state, datetime.now(UTC)
-                    )
-                    result.records[stream.name] = result.records.get(stream.name, 0) + len(rows)
-                    result.changed[stream.name] = result.changed.get(stream.name, 0) + changed
-        for scope in connector.scopes():
-            if scope in fresh:
-                now = datetime.now(UTC)
-                warehouse.write_state(con, source.name, scope, CENSUS, {"at": now.isoformat()}, now)
-            elif census_due(con, source, scope):
-                result.deleted += take_census(con, connector, source.name, scope)
+        with ThreadPoolExecutor(
+            max_workers=source.concurrency, thread_name_prefix=f"fetch-{source.name}"
+        ) as pool:
+            for scope in scopes:
+                pool.submit(_fetch_scope, connector, scope, states[scope], scope in due, out, stop)
+            pending = len(scopes)
+            while pending:
+                item = out.get()
+                if isinstance(item, _ScopeDone):
+                    pending -= 1
+                    if item.error is not None and failure is None:
+                        failure = item.error
+                        stop.set()  # the other threads stop at their next page; we drain the queue
+                        pending = _drain(out, pending)
+                elif failure is None and isinstance(item, _Census):
+                    result.deleted += mark_census(con, connector, source.name, item.scope, item.present)
+                elif failure is None:
+                    scope, stream, page = item
+                    _commit(con, connector, source.name, scope, stream, tables[stream.name], page, result)
+        if failure is not None:
+            raise failure
+        now = datetime.now(UTC)
+        for scope in fresh:
+            warehouse.write_state(con, source.name, scope, CENSUS, {"at": now.isoformat()}, now)
     except ConnectorError as exc:
         result.error = str(exc)
     except BaseException as exc:
@@ -132,3 +200,31 @@ def sync_source(
         raise ConnectorError(f"source {source.name}: {result.error}")
     log.info("source %s: %d records, %d requests", source.name, result.total_records, result.requests)
     return result
+
+
+def _drain(out: queue.Queue, pending: int) -> None:
+    """Take what the fetch threads still put until `pending` of them have said they are done."""
+    while pending:
+        if isinstance(out.get(), _ScopeDone):
+            pending -= 1
+
+
+def _commit(
+    con: duckdb.DuckDBPyConnection,
+    connector: Connector,
+    source: str,
+    scope: str,
+    stream: Stream,
+    table: str,
+    page: Page,
+    result: SyncResult,
+) -> None:
+    rows = []
+    for record in page.records:
+        key = connector.record_key(stream, record)
+        rows.append((key.id, key.cursor, record))
+    changed = warehouse.commit_page(
+        con, table, source, scope, stream.name, rows, page.state, datetime.now(UTC)
+    )
+    result.records[stream.name] = result.records.get(stream.name, 0) + len(rows)
+    result.changed[stream.name] = result.changed.get(stream.name, 0) + changed
