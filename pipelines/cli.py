@@ -129,7 +129,7 @@ def cmd_emulate(args: argparse.Namespace) -> int:
     from pipelines.demo import serve
 
     return serve(
-        args.port, scale=args.scale, seed=args.seed, faults=args.faults, write_config=args.write_config
+        args.port, scale=args.scale, seed=args.seed, faults=args.faults, write_config_to=args.write_config
     )
 
 

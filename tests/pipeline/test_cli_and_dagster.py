@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -42,3 +43,36 @@ def test_dagster_validates_the_workspace() -> None:
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "All code locations passed validation" in result.stderr + result.stdout
+
+
+def test_emulate_writes_a_config_that_check_config_connects_to(tmp_path: Path) -> None:
+    config = tmp_path / "trackerlake.yaml"
+    cli = Path(sys.executable).with_name("trackerlake")
+    server = subprocess.Popen(
+        [str(cli), "emulate", "--port", "0", "--scale", "0.2", "--write-config", str(config)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        for line in server.stdout:  # the config is written before the "Emulators on" line
+            if line.startswith("Emulators on"):
+                break
+        env = {**os.environ, "TRACKERLAKE_EMULATOR_TOKEN": "t", "TRACKERLAKE_EMULATOR_EMAIL": "e@x"}
+        ok = subprocess.run(
+            [str(cli), "check-config", "--config", str(config), "--connect"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+        )
+        assert ok.returncode == 0, ok.stdout + ok.stderr
+        assert "demo-github: answers" in ok.stdout and "demo-jira: answers" in ok.stdout
+        missing = {k: v for k, v in env.items() if k != "TRACKERLAKE_EMULATOR_TOKEN"}
+        refused = subprocess.run(
+            [str(cli), "check-config", "--config", str(config)], capture_output=True, text=True, env=missing
+        )
+        assert refused.returncode == 2 and "TRACKERLAKE_EMULATOR_TOKEN is not set" in refused.stderr
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
