@@ -45,7 +45,9 @@ def test_good_config_loads_with_defaults(tmp_path: Path, env: None) -> None:
     assert config.sources[0].base_url == "https://api.github.com"
     assert config.outcomes.post_release_window_days == 30
     assert config.forecast.trials == 2000 and config.forecast.window_weeks == 8
-    assert config.work_database.parent != config.warehouse.parent  # working db kept apart from the published file
+    assert (
+        config.work_database.parent != config.warehouse.parent
+    )  # working db kept apart from the published file
 
 
 def mutate(path: str, value: object) -> dict:
@@ -88,7 +90,9 @@ def test_bad_config_names_the_key(tmp_path: Path, env: None, change: dict, messa
 
 def test_missing_env_var_is_named(tmp_path: Path, env: None, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("TL_TEST_JIRA")
-    with pytest.raises(config_module.ConfigError, match=r"sources\[1\].token_env: environment variable TL_TEST_JIRA"):
+    with pytest.raises(
+        config_module.ConfigError, match=r"sources\[1\].token_env: environment variable TL_TEST_JIRA"
+    ):
         config_module.load(write(tmp_path, GOOD))
 
 
@@ -100,7 +104,9 @@ def test_cli_exits_2_with_one_line(tmp_path: Path, env: None, capsys: pytest.Cap
     assert main(["run", "--config", str(path)]) == 2  # before any network call
 
 
-def test_cli_check_config_ok_and_missing_file(tmp_path: Path, env: None, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_check_config_ok_and_missing_file(
+    tmp_path: Path, env: None, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["check-config", "--config", str(write(tmp_path, GOOD))]) == 0
     assert "ok (2 sources: web, acme)" in capsys.readouterr().out
     assert main(["check-config", "--config", str(tmp_path / "absent.yaml")]) == 2
