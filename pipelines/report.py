@@ -1,4 +1,6 @@
-"""The text summary a run prints: what each source cost, milestones by status, and the slipping ones."""
+"""The text summary a run prints: what each source cost, then per project its milestones by status,
+its delivered milestones by outcome and the ones whose outcome failed although they were on time,
+and the milestones that need attention."""
 
 from __future__ import annotations
 
@@ -16,7 +18,10 @@ STATUS_ORDER = (
     "done_late",
     "done",
 )
+OUTCOME_ORDER = ("failing", "watch", "healthy")
 ATTENTION = ("overdue", "slipping", "at_risk")
+
+Project = tuple[str, str]  # (source, project)
 
 
 def _table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
@@ -39,19 +44,48 @@ def sync_lines(con: duckdb.DuckDBPyConnection, run_id: str) -> list[str]:
     return lines
 
 
-def completion_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
+def counts_by_project(
+    con: duckdb.DuckDBPyConnection, table: str, column: str
+) -> dict[Project, dict[str, int]]:
+    """{(source, project): {value of `column`: rows}} of a marts table that has source and project."""
+    counts: dict[Project, dict[str, int]] = {}
+    for source, project, value, n in con.execute(
+        f"SELECT source, project, {column}, count(*) FROM marts.{table} GROUP BY ALL ORDER BY 1, 2"
+    ).fetchall():
+        counts.setdefault((source, project), {})[value] = n
+    return counts
+
+
+def counts_text(counts: dict[str, int], order: tuple[str, ...]) -> str:
+    return ", ".join(f"{counts[value]} {value}" for value in order if value in counts)
+
+
+def failed_on_time(con: duckdb.DuckDBPyConnection) -> dict[Project, list[str]]:
+    """Per project, the delivered milestones that were on time but whose outcome is failing."""
+    failed: dict[Project, list[str]] = {}
+    for source, project, name, reason in con.execute(
+        """
+        SELECT source, project, name, outcome_reason FROM marts.product_outcomes
+        WHERE outcome_failed_despite_on_time ORDER BY source, project, released_at, name
+        """
+    ).fetchall():
+        failed.setdefault((source, project), []).append(f"{name!r}: {reason}")
+    return failed
+
+
+def project_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
     if not _table_exists(con, "marts", "project_completion"):
         return ["  (no project_completion table: models did not run)"]
-    counts = con.execute(
-        "SELECT source, project, status, count(*) FROM marts.project_completion GROUP BY ALL ORDER BY 1, 2"
-    ).fetchall()
-    by_project: dict[tuple[str, str], dict[str, int]] = {}
-    for source, project, status, n in counts:
-        by_project.setdefault((source, project), {})[status] = n
+    statuses = counts_by_project(con, "project_completion", "status")
+    has_outcomes = _table_exists(con, "marts", "product_outcomes")
+    outcomes = counts_by_project(con, "product_outcomes", "outcome_status") if has_outcomes else {}
+    failed = failed_on_time(con) if has_outcomes else {}
     lines = []
-    for (source, project), statuses in by_project.items():
-        parts = [f"{statuses[s]} {s}" for s in STATUS_ORDER if s in statuses]
-        lines.append(f"  {source} {project}: " + ", ".join(parts))
+    for key, counts in statuses.items():
+        lines += [f"  {' '.join(key)}", f"    milestones: {counts_text(counts, STATUS_ORDER)}"]
+        if key in outcomes:
+            lines.append(f"    delivered, by outcome: {counts_text(outcomes[key], OUTCOME_ORDER)}")
+        lines += [f"    on time, outcome failed: {milestone}" for milestone in failed.get(key, [])]
     return lines
 
 
@@ -75,7 +109,7 @@ def summary(database: Path, run_id: str | None = None) -> str:
         out = []
         if run_id and _table_exists(con, "ops", "sync_runs"):
             out += ["Sources:", *sync_lines(con, run_id)]
-        out += ["Milestones by status:", *completion_lines(con)]
+        out += ["Projects:", *project_lines(con)]
         attention = attention_lines(con)
         out += [f"Milestones needing attention ({len(attention)}):", *(attention or ["  none"])]
     return "\n".join(out)

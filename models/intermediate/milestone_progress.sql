@@ -1,11 +1,7 @@
--- Scope and progress of each milestone as of the run: baseline, added, removed, in scope, done,
--- remaining, their points and budget, and when it was completed. Input of the forecast and of
+-- Scope and progress of each milestone: baseline, added, removed, in scope, done, remaining,
+-- their points and budget, measured when it was completed (or at as_of while it is not), and
+-- when it was completed (intermediate.milestone_completion). Input of the forecast and of
 -- marts.project_completion.
---
--- completed_at: a released Jira version is complete when its last scoped item was resolved (its
--- release date when it has none: Jira overwrites releaseDate on release); a closed GitHub
--- milestone or completed sprint at its closed_at; any other milestone once every scoped item is
--- done, at the last resolution.
 --
 -- columns:
 --   milestone_id: The milestone.
@@ -21,10 +17,10 @@
 --   remaining_items: scope_items - done_items.
 --   baseline_points: Story points of the baseline items; null without points.
 --   scope_points: Story points of the scoped items; null without points.
---   done_points: Story points of the done items; null without points.
+--   done_points: Story points of the done items (0 when none is done); null when scope_points is.
 --   estimate_seconds: Original estimates of the scoped items; null without estimates.
 --   time_spent_seconds: Time logged on the scoped items; null without worklogs.
---   completed_at: When the milestone was completed (see above); null while it is not.
+--   completed_at: When the milestone was completed; null while it is not.
 WITH totals AS (
     SELECT
         milestone_id,
@@ -37,8 +33,7 @@ WITH totals AS (
         sum(story_points) FILTER (WHERE in_scope) AS scope_points,
         sum(story_points) FILTER (WHERE is_done) AS done_points,
         sum(original_estimate_seconds) FILTER (WHERE in_scope)::BIGINT AS estimate_seconds,
-        sum(time_spent_seconds) FILTER (WHERE in_scope)::BIGINT AS time_spent_seconds,
-        max(resolved_at) FILTER (WHERE is_done) AS last_resolved_at
+        sum(time_spent_seconds) FILTER (WHERE in_scope)::BIGINT AS time_spent_seconds
     FROM intermediate.milestone_items
     GROUP BY milestone_id
 )
@@ -56,15 +51,11 @@ SELECT
     coalesce(t.scope_items - t.done_items, 0) AS remaining_items,
     t.baseline_points,
     t.scope_points,
-    t.done_points,
+    CASE WHEN t.scope_points IS NOT NULL THEN coalesce(t.done_points, 0) END AS done_points,
     t.estimate_seconds,
     t.time_spent_seconds,
-    CASE
-        WHEN m.kind = 'jira_version' AND m.state = 'released'
-            THEN coalesce(t.last_resolved_at, m.due_date::TIMESTAMPTZ)
-        WHEN m.closed_at IS NOT NULL THEN m.closed_at
-        WHEN t.scope_items > 0 AND t.done_items = t.scope_items THEN t.last_resolved_at
-    END AS completed_at
+    c.completed_at
 FROM staging.milestones AS m
 LEFT JOIN intermediate.milestone_baselines AS b USING (milestone_id)
+LEFT JOIN intermediate.milestone_completion AS c USING (milestone_id)
 LEFT JOIN totals AS t USING (milestone_id)

@@ -12,8 +12,9 @@
 --   added_after_baseline: The item entered the scope after baseline_at (counted in added_items).
 --   removed_after_baseline: The item left the scope after baseline_at, by removal or by being
 --     closed as not_planned or duplicate (counted in removed_items).
---   in_scope: In the milestone now and not closed as not_planned or duplicate.
---   is_done: In scope and resolved as completed.
+--   in_scope: In the milestone and not closed as not_planned or duplicate at the measurement instant:
+--     the end of the milestone's completion day, or of as_of's day while it is open.
+--   is_done: In scope and resolved as completed at the measurement instant.
 SELECT
     milestone_id,
     work_item_id,

@@ -25,15 +25,18 @@
 --   baseline_at: When the scope was frozen as the plan: start (or creation, or first item) plus
 --     scope.baseline_grace_days.
 --   baseline_items: Items in the milestone at baseline_at.
---   added_items: Items that entered the scope after baseline_at.
+--   added_items: Items not in the baseline that entered the scope after baseline_at.
 --   removed_items: Items that left the scope after baseline_at (removed, not_planned, duplicate).
---   scope_items: Items in the milestone now, excluding not_planned and duplicate.
+--   scope_items: Items in the milestone, excluding not_planned and duplicate, at the end of its
+--     completion day (a delivered milestone is judged on what it delivered), or of as_of's day while
+--     it is open.
 --   scope_change_pct: (added_items + removed_items) / max(baseline_items, 1).
---   done_items: Scoped items resolved as completed (only completed counts as delivered).
+--   done_items: Scoped items resolved as completed at that moment (only completed counts as
+--     delivered).
 --   pct_complete: done_items / scope_items, 0..1; null without scope.
 --   baseline_points: Story points of the baseline items; null without points (GitHub).
 --   scope_points: Story points of the scoped items; null without points.
---   done_points: Story points of the done items; null without points.
+--   done_points: Story points of the done items (0 when none is done); null when scope_points is.
 --   pct_complete_points: done_points / scope_points; null without points.
 --   estimate_seconds: Original estimates of the scoped items in seconds; null without estimates.
 --   time_spent_seconds: Time logged on the scoped items in seconds; null without worklogs.
@@ -164,8 +167,8 @@ explained AS (
                     || CASE WHEN gap_days > 0 THEN ' after ' ELSE ' before ' END
                     || CASE WHEN due_date_changes > 0 THEN 'original due ' ELSE 'due ' END
                     || original_due_date
-            WHEN status = 'done'
-                THEN coalesce('completed ' || completed_at::DATE, 'closed') || ', no due date'
+            WHEN status = 'done' AND completed_at IS NULL THEN 'closed without completing; ' || open_text
+            WHEN status = 'done' THEN 'completed ' || completed_at::DATE || ', no due date'
             WHEN status = 'overdue'
                 THEN CASE WHEN remaining_items = 0 THEN 'no items open but not closed' ELSE open_text END
                     || ', ' || gap_text || ' past due ' || due_date

@@ -1,10 +1,9 @@
 """Asset checks. Each check is a query returning the offending rows; no rows means it passes.
 
-`milestones_on_schedule` is a finding (WARN): slipping milestones are what the pipeline exists to
-show. The data-quality checks are ERROR and blocking: when one fails, nothing downstream runs and
-the published warehouse stays as it was.
+`milestones_on_schedule` and `releases_healthy` are findings (WARN): slipping milestones and failing
+releases are what the pipeline exists to show. The data-quality checks are ERROR and blocking: when
+one fails, nothing downstream runs and the published warehouse stays as it was.
 """
-
 
 from dataclasses import dataclass
 
@@ -12,6 +11,7 @@ import dagster as dg
 
 from pipelines.defs.models import model_key
 from pipelines.defs.resources import WorkDatabase
+from pipelines.models import TABLE_REFERENCE
 
 MAX_LISTED = 25
 
@@ -34,6 +34,19 @@ SCHEDULE_CHECK = Check(
     FROM marts.project_completion
     WHERE state = 'open' AND status IN ('at_risk', 'slipping', 'overdue')
     ORDER BY CASE status WHEN 'overdue' THEN 0 WHEN 'slipping' THEN 1 ELSE 2 END, due_date, project, name
+    """,
+    dg.AssetCheckSeverity.WARN,
+)
+
+RELEASES_CHECK = Check(
+    "releases_healthy",
+    "marts.product_outcomes",
+    "Delivered milestones whose outcome is failing, with the reason and whether they were on time.",
+    """
+    SELECT project, name, released_at::DATE AS released, delivered_on_time, escaped_defect_rate, outcome_reason
+    FROM marts.product_outcomes
+    WHERE outcome_status = 'failing'
+    ORDER BY outcome_failed_despite_on_time DESC, released_at DESC, project, name
     """,
     dg.AssetCheckSeverity.WARN,
 )
@@ -96,6 +109,70 @@ DATA_QUALITY = (
            OR status IS NULL OR status_reason IS NULL
         """,
     ),
+    Check(
+        "history_references_exist",
+        "marts.work_item_history",
+        "Every status interval belongs to a work item that exists.",
+        """
+        SELECT h.work_item_id, h.valid_from FROM marts.work_item_history h
+        ANTI JOIN marts.work_items w USING (work_item_id)
+        """,
+    ),
+    Check(
+        "outcomes_of_delivered_milestones",
+        "marts.product_outcomes",
+        "One outcome per milestone, each a delivered (not open) milestone of project_completion.",
+        """
+        SELECT o.milestone_id, count(*) AS copies, any_value(c.state) AS state
+        FROM marts.product_outcomes o LEFT JOIN marts.project_completion c USING (milestone_id)
+        GROUP BY 1 HAVING count(*) > 1 OR bool_or(c.state IS NULL OR c.state = 'open')
+        """,
+    ),
+    Check(
+        "outcome_ratios_in_range",
+        "marts.product_outcomes",
+        "Defect counts nest (customer ≤ all), rates and counts are non-negative, outcome_status is documented.",
+        """
+        SELECT milestone_id, post_release_defects, customer_reported_defects, escaped_defect_rate, outcome_status
+        FROM marts.product_outcomes
+        WHERE escaped_defect_rate < 0 OR items_delivered < 0 OR reopened_after_release < 0
+           OR customer_reported_defects > post_release_defects OR overdue_customer_defects > customer_reported_defects
+           OR outcome_status NOT IN ('failing', 'watch', 'healthy') OR outcome_status IS NULL
+        """,
+    ),
+    Check(
+        "burnup_days_in_range",
+        "marts.milestone_burnup",
+        "One row per milestone and day, for a milestone that exists, with 0 ≤ done ≤ scope.",
+        """
+        SELECT b.milestone_id, b.day, count(*) AS copies FROM marts.milestone_burnup b
+        LEFT JOIN marts.milestones m USING (milestone_id)
+        GROUP BY 1, 2
+        HAVING count(*) > 1 OR bool_or(m.milestone_id IS NULL OR b.done_items < 0 OR b.done_items > b.scope_items)
+        """,
+    ),
+    Check(
+        "weekly_counts_in_range",
+        "marts.delivery_weekly",
+        "One row per project and week, every count non-negative.",
+        """
+        SELECT source, project, week_start, count(*) AS copies FROM marts.delivery_weekly
+        GROUP BY ALL
+        HAVING count(*) > 1 OR bool_or(least(created_items, completed_items, wip, bugs_opened, bugs_closed,
+                                             open_bugs, customer_reported_opened, backlog_items) < 0)
+        """,
+    ),
+    Check(
+        "portfolio_rates_in_range",
+        "marts.portfolio",
+        "One row per project, rates within 0..1, counts non-negative.",
+        """
+        SELECT source, project, count(*) AS copies FROM marts.portfolio
+        GROUP BY ALL
+        HAVING count(*) > 1 OR bool_or(done_on_time_rate NOT BETWEEN 0 AND 1 OR avg_escaped_defect_rate < 0
+                                       OR least(open_milestones, throughput_4w, wip, open_bugs) < 0)
+        """,
+    ),
 )
 
 
@@ -105,12 +182,20 @@ def markdown_table(columns: list[str], rows: list[tuple]) -> str:
     return "\n".join(lines)
 
 
+def other_tables(check: Check) -> list[str]:
+    """The tables a check reads besides its own: it must run only once they are built too."""
+    return sorted(
+        {f"{schema}.{table}" for schema, table in TABLE_REFERENCE.findall(check.sql)} - {check.table}
+    )
+
+
 def asset_check(check: Check) -> dg.AssetChecksDefinition:
     @dg.asset_check(
         asset=model_key(check.table),
         name=check.name,
         description=check.description,
         blocking=check.severity == dg.AssetCheckSeverity.ERROR,
+        additional_deps=[model_key(table) for table in other_tables(check)],
     )
     def _check(duckdb: WorkDatabase) -> dg.AssetCheckResult:
         with duckdb.get_connection() as con:
@@ -126,4 +211,4 @@ def asset_check(check: Check) -> dg.AssetChecksDefinition:
 
 
 def asset_checks() -> list[dg.AssetChecksDefinition]:
-    return [asset_check(check) for check in (SCHEDULE_CHECK, *DATA_QUALITY)]
+    return [asset_check(check) for check in (SCHEDULE_CHECK, RELEASES_CHECK, *DATA_QUALITY)]

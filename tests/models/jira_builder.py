@@ -1,0 +1,123 @@
+"""Hand-made Jira Cloud records for model scenarios, landed the way the pipeline lands them.
+
+Records carry only the fields the staging models read, in the API's shapes (see tests/fixtures/jira/
+for full payloads). Times are written 'YYYY-MM-DD' or 'YYYY-MM-DDTHH:MM' and mean UTC; Jira sends
+them with an offset, as here (+0000). Issues start in To Do; `resolved` moves one to Done with a
+changelog entry, as Jira records it.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from github_builder import GitHubRecords, open_warehouse, run
+
+from pipelines import warehouse
+
+SOURCE = "jira"
+SITE = "https://acme.atlassian.net"
+POINTS_FIELD = "customfield_10016"
+STREAMS = ("issues", "versions", "sprints", "statuses", "field_roles")
+TODO = {"id": "1", "name": "To Do", "statusCategory": {"key": "new"}}
+DONE = {"id": "10001", "name": "Done", "statusCategory": {"key": "done"}}
+
+
+def jira_time(when: str) -> str:
+    return datetime.fromisoformat(when).replace(tzinfo=UTC).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+
+
+class JiraRecords:
+    """Collects records per stream and project; `land` commits them like the connector's pages."""
+
+    def __init__(self) -> None:
+        self.streams: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
+        self._ids = itertools.count(10_000)
+        self.streams["statuses"]["site"] += [TODO, DONE]
+        self.streams["field_roles"]["site"].append({"role": "story_points", "field_ids": [POINTS_FIELD]})
+
+    def version(self, project: str, name: str, *, due: str, released: bool = False) -> dict[str, Any]:
+        version_id = str(next(self._ids))
+        record = {
+            "id": version_id,
+            "name": name,
+            "released": released,
+            "archived": False,
+            "releaseDate": due,
+            "self": f"{SITE}/rest/api/3/version/{version_id}",
+        }
+        self.streams["versions"][project].append(record)
+        return record
+
+    def issue(
+        self,
+        project: str,
+        *,
+        created: str,
+        resolved: str | None = None,
+        issue_type: str = "Story",
+        fix_versions: tuple[dict[str, Any], ...] = (),
+        affects: tuple[dict[str, Any], ...] = (),
+        labels: tuple[str, ...] = (),
+        points: float | None = None,
+    ) -> dict[str, Any]:
+        issue_id = str(next(self._ids))
+        key = f"{project}-{len(self.streams['issues'][project]) + 1}"
+        histories = []
+        if resolved:
+            status_item = {"field": "status", "fieldId": "status", "from": "1", "fromString": "To Do"}
+            histories.append(
+                {
+                    "id": str(next(self._ids)),
+                    "created": jira_time(resolved),
+                    "items": [status_item | {"to": "10001", "toString": "Done"}],
+                }
+            )
+        record = {
+            "id": issue_id,
+            "key": key,
+            "self": f"{SITE}/rest/api/3/issue/{issue_id}",
+            "fields": {
+                "summary": f"{issue_type} {key}",
+                "issuetype": {"name": issue_type, "subtask": False},
+                "status": DONE if resolved else TODO,
+                "resolution": {"name": "Done"} if resolved else None,
+                "labels": list(labels),
+                "project": {"key": project},
+                "fixVersions": [{"id": v["id"]} for v in fix_versions],
+                "versions": [{"id": v["id"]} for v in affects],
+                "created": jira_time(created),
+                "updated": jira_time(resolved or created),
+                "resolutiondate": jira_time(resolved) if resolved else None,
+                POINTS_FIELD: points,
+            },
+            "changelog": {
+                "startAt": 0,
+                "maxResults": len(histories),
+                "total": len(histories),
+                "histories": histories,
+            },
+        }
+        self.streams["issues"][project].append(record)
+        return record
+
+    def land(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Every stream's raw table is created, records or not, as the ingest does for a source."""
+        for stream in STREAMS:
+            table = warehouse.ensure_raw_table(con, "jira", stream)
+            for scope, records in self.streams[stream].items():
+                page = [(str(record.get("id") or record["role"]), None, record) for record in records]
+                warehouse.commit_page(con, table, SOURCE, scope, stream, page, None, datetime.now(UTC))
+
+
+def built(path: Path, gh: GitHubRecords, jira: JiraRecords) -> duckdb.DuckDBPyConnection:
+    """A warehouse at `path` with both trackers' records landed and every model built."""
+    con = open_warehouse(path)
+    gh.land(con)
+    jira.land(con)
+    run(con)
+    return con
