@@ -30,8 +30,9 @@ lint: venv
 bench: venv
 	$(BIN)/python -m bench
 
+# The whole reliability suite, long versions included (plain `pytest` runs only the short ones).
 reliability: venv
-	$(BIN)/pytest -q -m reliability tests/reliability
+	$(BIN)/pytest -q -m "reliability or not reliability" tests/reliability
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

@@ -149,11 +149,10 @@ def fetch_link_pages(
     query: Mapping[str, Any] | None = params
     headers = {"If-None-Match": etag} if etag else None
     while url:
-        response = client.request("GET", url, params=query, headers=headers, ok=frozenset({200, 304}))
+        response, body = client.get_json(url, params=query, headers=headers, ok=frozenset({200, 304}))
         if response.status_code == 304:
             yield Fetched(records=[], url=response.url, etag=etag, not_modified=True)
             return
-        body = response.json()
         if not isinstance(body, list):
             raise ConnectorError(f"GET {path}: expected a JSON array, got {type(body).__name__}")
         next_url = response.links.get("next", {}).get("url")

@@ -12,9 +12,20 @@ What it gets right that incumbents did not (see shared spec trackers.md):
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
-from connectors.base import Connector, Page, State, Stream, fetch_link_pages, format_time, overlap, parse_time
+from connectors.base import (
+    Connector,
+    Fetched,
+    Page,
+    State,
+    Stream,
+    fetch_link_pages,
+    format_time,
+    overlap,
+    parse_time,
+)
 from connectors.http import HttpClient
 
 API_VERSION = "2022-11-28"
@@ -89,26 +100,31 @@ class GitHubConnector(Connector):
     def _read_oldest_first(
         self, path: str, params: dict[str, Any], state: State, stream: Stream
     ) -> Iterator[Page]:
-        """Issues by updated_at ascending from the cursor: the cursor may advance page by page."""
-        since = overlap(state.get("cursor"), float(self.settings.get("overlap_minutes", 10)))
-        if since is not None:
-            params["since"] = format_time(since)
+        """Issues by updated_at ascending, each page asked for `since` the newest one already read.
+
+        Numbered pages over a list sorted on a changing field skip rows: an issue updated after its
+        page was read moves to the end, and every row behind it shifts back one place, under the
+        next page's offset. Asking each page afresh from the newest `updated_at` read so far skips
+        none (ties at that second are read twice, harmlessly), so that `updated_at` is a cursor safe
+        to commit with every page. For the one exception, see `SinceWalk`.
+        """
         cursor = state.get("cursor")
-        etag = state.get("etag") if state.get("etag_params") == params else None
-        for index, page in enumerate(fetch_link_pages(self.client, path, params, etag)):
+        since = overlap(cursor, float(self.settings.get("overlap_minutes", 10)))
+        query = {**params, **({"since": format_time(since)} if since is not None else {})}
+        etag = state.get("etag") if state.get("etag_params") == query else None
+        walk = SinceWalk(self.client, path, params, stream)
+        for index, page in enumerate(walk.pages(query, etag)):
             if page.not_modified:
                 yield Page([], None)
                 return
-            for record in page.records:
-                value = record.get(stream.cursor_field)
-                if value and (cursor is None or parse_time(value) > parse_time(cursor)):
-                    cursor = value
-            issues = [r for r in page.records if "pull_request" not in r]
-            new_state: State = {"cursor": cursor}
+            cursor = _later(cursor, _newest(page.records, stream))
+            new_state: State = {"cursor": walk.held(cursor)}
             # A 304 on an oldest-first list proves nothing changed only when it fits on one page.
             if index == 0 and page.next_url is None:
-                new_state |= {"etag": page.etag, "etag_params": params}
-            yield Page(issues, new_state)
+                new_state |= {"etag": page.etag, "etag_params": query}
+            yield Page(_issues_only(page.records), new_state)
+        if walk.held(cursor) != cursor and not walk.edited:
+            yield Page([], {"cursor": cursor})  # nothing moved while the wall was crossed
 
     def _read_newest_first(
         self, path: str, params: dict[str, Any], state: State, stream: Stream
@@ -164,3 +180,71 @@ class GitHubConnector(Connector):
             yield Page(
                 page.records, ({"etag": page.etag} if single else {}) if page.next_url is None else None
             )
+
+
+class SinceWalk:
+    """The pages of an oldest-first issues list, each asked `since` the newest `updated_at` read.
+
+    More than a page of issues updated in one second (a wall) cannot be paged by `since`: the wall
+    is followed through the Link header, then `since` resumes the second after it. Numbered pages
+    through the wall skip one of its rows if another is edited meanwhile (it leaves the wall for
+    the end of the list), so once a wall was crossed the cursor is `held` at the wall's second,
+    and released at the end of the walk only if no issue came back `edited`.
+    """
+
+    def __init__(self, client: HttpClient, path: str, params: dict[str, Any], stream: Stream) -> None:
+        self.client, self.path, self.params, self.stream = client, path, params, stream
+        self.wall: datetime | None = None
+        self.edited = False
+        self._seen: dict[Any, Any] = {}
+
+    def pages(self, query: dict[str, Any], etag: str | None) -> Iterator[Fetched]:
+        while True:
+            page = self._noted(next(fetch_link_pages(self.client, self.path, query, etag)))
+            yield page
+            newest = _newest(page.records, self.stream)
+            if page.not_modified or page.next_url is None or newest is None:
+                return
+            if format_time(newest) == query.get("since"):
+                self.wall = self.wall or newest
+                for walled in fetch_link_pages(self.client, page.next_url, {}):
+                    yield self._noted(walled)
+                    if walled.next_url is None:
+                        return
+                    if (_newest(walled.records, self.stream) or newest) > newest:
+                        break
+                newest += timedelta(seconds=1)
+            query, etag = {**self.params, "since": format_time(newest)}, None
+
+    def held(self, cursor: str | None) -> str | None:
+        """The cursor safe to commit: no later than the wall's second once a wall was crossed."""
+        if self.wall is None or cursor is None or parse_time(cursor) <= self.wall:
+            return cursor
+        return format_time(self.wall)
+
+    def _noted(self, page: Fetched) -> Fetched:
+        """Note each issue's updated_at: one that comes back with another was edited mid-walk."""
+        for record in page.records:
+            updated = record.get(self.stream.cursor_field)
+            self.edited |= self._seen.setdefault(record["id"], updated) != updated
+            self._seen[record["id"]] = updated
+        return page
+
+
+def _newest(records: list[dict[str, Any]], stream: Stream) -> datetime | None:
+    """The latest cursor value among a page's records (pull requests included: they share the order)."""
+    return max(
+        (parse_time(r[stream.cursor_field]) for r in records if r.get(stream.cursor_field)), default=None
+    )
+
+
+def _later(cursor: str | None, candidate: datetime | None) -> str | None:
+    """The cursor moved forward to `candidate`, never back; stored as GitHub writes times."""
+    if candidate is None or (cursor is not None and candidate <= parse_time(cursor)):
+        return cursor
+    return format_time(candidate)
+
+
+def _issues_only(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The issues list mixes in pull requests; they are read from /pulls, which has more."""
+    return [r for r in records if "pull_request" not in r]

@@ -102,7 +102,7 @@ class JiraConnector(Connector):
     def _site_fields(self) -> list[dict[str, Any]]:
         with self._site_lock:
             if self._fields is None:
-                self._fields = self.client.request("GET", f"/rest/api/{self.api}/field").json()
+                self._fields = self.client.get_json(f"/rest/api/{self.api}/field")[1]
             return self._fields
 
     def _site_sprints(self) -> dict[str, list[dict[str, Any]]]:
@@ -117,4 +117,4 @@ class JiraConnector(Connector):
             return self._site_fields()
         if stream == "field_roles":
             return role_records(self.field_roles(), self.settings.get("fields") or {})
-        return self.client.request("GET", f"/rest/api/{self.api}/status").json()
+        return self.client.get_json(f"/rest/api/{self.api}/status")[1]

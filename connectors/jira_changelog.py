@@ -52,9 +52,9 @@ def _cloud_histories_oldest_first(client: HttpClient, key: str) -> list[dict[str
 
 def _datacenter_histories(client: HttpClient, issue: dict[str, Any]) -> list[dict[str, Any]]:
     """Data Center's issue resource returns the whole changelog, in its own (embedded) order."""
-    body = client.request(
-        "GET", f"/rest/api/2/issue/{issue['key']}", params={"expand": "changelog", "fields": "updated"}
-    ).json()
+    _, body = client.get_json(
+        f"/rest/api/2/issue/{issue['key']}", params={"expand": "changelog", "fields": "updated"}
+    )
     return list((body.get("changelog") or {}).get("histories") or [])
 
 

@@ -1,8 +1,9 @@
 """Jira's two paging styles: `nextPageToken` (Cloud issue search) and `startAt` offsets (the rest).
 
-Both stop on their own: a token seen before raises (stale tokens have looped clients forever), and
-an offset page that is empty, says `isLast`, or reaches `total` ends the walk. `total` may change
-between pages and servers may cap `maxResults`, so offsets advance by what actually came back.
+Both stop on their own: a token seen before raises RepeatedToken (stale tokens have looped clients
+forever; the caller may search again from its cursor), and an offset page that is empty, says
+`isLast`, or reaches `total` ends the walk. `total` may change between pages and servers may cap
+`maxResults`, so offsets advance by what actually came back.
 """
 
 from __future__ import annotations
@@ -12,6 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from connectors.http import ConnectorError, HttpClient
+
+
+class RepeatedToken(ConnectorError):
+    """The server handed back a nextPageToken it gave before: following it would loop forever."""
 
 
 @dataclass
@@ -31,13 +36,13 @@ def token_pages(
     token: str | None = None
     while True:
         query = {**params, **({"nextPageToken": token} if token else {})}
-        body = client.request("GET", path, params=query).json()
+        _, body = client.get_json(path, params=query)
         yield list(body.get(key) or [])
         token = body.get("nextPageToken")
         if body.get("isLast") or not token:
             return
         if token in seen:
-            raise ConnectorError(f"GET {path}: nextPageToken {token[:40]!r} came back again; stopping")
+            raise RepeatedToken(f"GET {path}: nextPageToken {token[:40]!r} came back again; stopping")
         seen.add(token)
 
 
@@ -54,10 +59,9 @@ def offset_pages(
     A status in `ok` other than 200 ends the walk quietly (agile: a kanban board's sprints are 400).
     """
     while True:
-        response = client.request("GET", path, params={**params, "startAt": start_at}, ok=ok)
+        response, body = client.get_json(path, params={**params, "startAt": start_at}, ok=ok)
         if response.status_code != 200:
             return
-        body = response.json()
         items = list(body.get(key) or [])
         total = body.get("total")
         yield OffsetPage(items, start_at, total)

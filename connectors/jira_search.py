@@ -1,8 +1,14 @@
 """Jira issue search: the incremental JQL, Cloud token paging, Data Center offset paging, the id census.
 
-Cloud (`/rest/api/3/search/jql`) pages by token over `ORDER BY updated ASC, id ASC`: an issue
-updated mid-run moves behind the token and is read again, so the cursor (the newest `updated`
-seen) can be committed with every page.
+Cloud (`/rest/api/3/search/jql`) pages by token over `ORDER BY updated ASC, id ASC`. Whether a
+token pages a snapshot of the result or searches after the last row it served, an issue updated
+mid-walk either moves behind the token (and is read again) or keeps its old place with its new
+`updated`. In the second case a page's newest `updated` may belong to an issue that jumped ahead
+of rows still to come, so mid-walk the cursor only advances to the page's *oldest* `updated`
+(everything older was on this page or before it); once the walk is over, to the newest seen but
+no later than the walk's start (an issue served before an edit made during the walk is read again
+next run). A nextPageToken that comes back again (which has looped clients forever) starts a new
+search from the committed cursor, as long as the last one moved it forward.
 
 Data Center (`/rest/api/2/search`) only has `startAt` offsets, and offsets over a sort on a field
 that changes skip rows (an issue updated mid-run moves to the end and the rest shift back under the
@@ -25,7 +31,7 @@ from typing import Any
 from connectors.base import Page, State, overlap, parse_time
 from connectors.http import ConnectorError, HttpClient
 from connectors.jira_changelog import complete_changelog, is_truncated
-from connectors.jira_paging import offset_pages, token_pages
+from connectors.jira_paging import RepeatedToken, offset_pages, token_pages
 
 CLOUD_SEARCH = "/rest/api/3/search/jql"
 DATACENTER_SEARCH = "/rest/api/2/search"
@@ -102,7 +108,7 @@ class IssueReader:
         if self.deployment == "datacenter":
             yield from self._read_datacenter(project, state, now or datetime.now(UTC))
         else:
-            yield from self._read_cloud(project, state)
+            yield from self._read_cloud(project, state, now or datetime.now(UTC))
 
     def _params(self, jql: str) -> dict[str, Any]:
         return {"jql": jql, "fields": ",".join(self.fields), "expand": "changelog", "maxResults": PAGE_SIZE}
@@ -111,16 +117,28 @@ class IssueReader:
         since = overlap(cursor, self.overlap_minutes)
         return epoch_ms(since) if since else None
 
-    def _read_cloud(self, project: str, state: State) -> Iterator[Page]:
+    def _read_cloud(self, project: str, state: State, now: datetime) -> Iterator[Page]:
         cursor = state.get("cursor")
-        jql = issues_jql(project, self._since_ms(cursor), "updated ASC, id ASC")
         seen: dict[str, datetime | None] = {}
-        for issues in token_pages(self.client, CLOUD_SEARCH, self._params(jql)):
-            records = self._fresh(issues, seen)
-            newest = max((t for t in map(updated_at, records) if t), default=None)
-            if newest and (cursor is None or newest > parse_time(cursor)):
-                cursor = iso(newest)
-            yield Page(records, {"cursor": cursor, "fields": self.fields})
+        newest: datetime | None = None
+        start = cursor  # the lower bound of the current search
+        while True:
+            jql = issues_jql(project, self._since_ms(start), "updated ASC, id ASC")
+            try:
+                for issues in token_pages(self.client, CLOUD_SEARCH, self._params(jql)):
+                    records = self._fresh(issues, seen)
+                    times = [t for t in map(updated_at, issues) if t]
+                    newest = max(filter(None, [newest, *times]), default=None)
+                    cursor = _later(cursor, min(times, default=None))
+                    yield Page(records, {"cursor": cursor, "fields": self.fields})
+            except RepeatedToken:
+                if cursor == start:
+                    raise  # the search before this one ended where it began: no progress to resume
+                start = cursor
+                continue
+            break
+        final = min(newest, now) if newest else None
+        yield Page([], {"cursor": _later(cursor, final), "fields": self.fields})
 
     def _read_datacenter(self, project: str, state: State, now: datetime) -> Iterator[Page]:
         cursor = state.get("cursor")
@@ -171,19 +189,44 @@ class IssueReader:
         """Ids of every issue now in the project (fields=id only: up to 5,000 per Cloud page)."""
         jql = f"project = {project} ORDER BY id ASC"
         params = {"jql": jql, "fields": "id", "maxResults": CENSUS_PAGE[self.deployment]}
-        if self.deployment != "datacenter":
-            return {str(i["id"]) for issues in token_pages(self.client, CLOUD_SEARCH, params) for i in issues}
-        # Offsets skip a row when an issue is deleted mid-walk, and a skipped id would be marked
-        # deleted: accept a walk only when the total held still and every id was seen.
         for _ in range(CENSUS_ATTEMPTS):
-            ids: set[str] = set()
-            totals: set[int] = set()
-            for page in offset_pages(self.client, DATACENTER_SEARCH, params, key="issues"):
-                ids |= {str(i["id"]) for i in page.items}
-                if page.total is not None:
-                    totals.add(int(page.total))
-            if len(totals) <= 1 and (not totals or len(ids) == next(iter(totals))):
-                return ids
+            found = (
+                self._datacenter_census(params)
+                if self.deployment == "datacenter"
+                else self._cloud_census(params)
+            )
+            if found is not None:
+                return found
         raise ConnectorError(
-            f"census of {project}: the issue count kept changing during {CENSUS_ATTEMPTS} walks"
+            f"census of {project}: no complete walk in {CENSUS_ATTEMPTS} tries (the issue count kept "
+            "changing, or a page token came back again)"
         )
+
+    def _cloud_census(self, params: dict[str, Any]) -> set[str] | None:
+        """Every id, or None when a page token came back again (the walk is then incomplete)."""
+        try:
+            return {str(i["id"]) for issues in token_pages(self.client, CLOUD_SEARCH, params) for i in issues}
+        except RepeatedToken:
+            return None
+
+    def _datacenter_census(self, params: dict[str, Any]) -> set[str] | None:
+        """Every id, or None when the walk may have skipped one.
+
+        Offsets skip a row when an issue is deleted mid-walk, and a skipped id would be marked
+        deleted: accept a walk only when the total held still and every id was seen.
+        """
+        ids: set[str] = set()
+        totals: set[int] = set()
+        for page in offset_pages(self.client, DATACENTER_SEARCH, params, key="issues"):
+            ids |= {str(i["id"]) for i in page.items}
+            if page.total is not None:
+                totals.add(int(page.total))
+        complete = len(totals) <= 1 and (not totals or len(ids) == next(iter(totals)))
+        return ids if complete else None
+
+
+def _later(cursor: str | None, candidate: datetime | None) -> str | None:
+    """The cursor moved forward to `candidate` (never back), as stored: UTC ISO with milliseconds."""
+    if candidate is None or (cursor is not None and candidate <= parse_time(cursor)):
+        return cursor
+    return iso(candidate)

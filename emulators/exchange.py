@@ -27,6 +27,11 @@ class Request:
         """The query parameters in the order the client sent them (Link headers keep that order)."""
         return parse_qsl(self.query_string, keep_blank_values=True)
 
+    @property
+    def param_map(self) -> dict[str, str]:
+        """The query parameters as a dict (the last value of a repeated one wins)."""
+        return dict(self.query)
+
     def param(self, name: str, default: str | None = None) -> str | None:
         """The last value of a query parameter, as most servers read a repeated one."""
         values = [value for key, value in self.query if key == name]

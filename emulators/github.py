@@ -36,15 +36,25 @@ ONE_MILESTONE = re.compile(r"^/milestones/(?P<number>\d+)$")
 
 
 class ApiError(Exception):
-    """A refusal in GitHub's words: the HTTP status and the JSON body GitHub would send."""
+    """A refusal in GitHub's words: the HTTP status, the JSON body and any headers GitHub would send."""
 
-    def __init__(self, http_status: int, message: str, **extra: Any) -> None:
+    def __init__(
+        self, http_status: int, message: str, headers: Sequence[tuple[str, str]] = (), **extra: Any
+    ) -> None:
         super().__init__(message)
         self.http_status, self.payload = http_status, {"message": message, **extra}
+        self.headers = list(headers)
 
 
 def _not_found() -> ApiError:
     return ApiError(404, "Not Found", documentation_url=DOCS, status="404")
+
+
+def _moved(request: Request, target: Repo, issue: Issue) -> ApiError:
+    """A transferred issue's old URL: 301 to where it lives now (sub-resources are not redirected)."""
+    url = f"{request.base_url}/repositories/{target.id}/issues/{issue.number}"
+    docs = "https://docs.github.com/rest/guides/best-practices-for-using-the-rest-api#follow-redirects"
+    return ApiError(301, "Moved Permanently", [("Location", url)], url=url, documentation_url=docs)
 
 
 def _invalid(resource: str, field: str) -> ApiError:
@@ -97,8 +107,9 @@ class GitHubApi:
                 with self.model.lock:
                     payload, link = self._route(request)
             status = 200
+            moved: list[tuple[str, str]] = []
         except ApiError as error:
-            status, payload, link = error.http_status, error.payload, None
+            status, payload, link, moved = error.http_status, error.payload, None, error.headers
         body = json_bytes(payload)
         etag = f'"{hashlib.sha256(body).hexdigest()}"' if status == 200 else None
         if etag and _matches(request.headers.get("If-None-Match"), etag):
@@ -111,7 +122,7 @@ class GitHubApi:
             message = f"API rate limit exceeded for user ID {_user_id(token)}."
             refused = {"message": message, "documentation_url": RATE_LIMIT_DOCS, "status": "403"}
             return self._respond(403, json_bytes(refused), [], self.limits.current(key, self.rate_limit))
-        extra = [("ETag", etag)] if etag else []
+        extra = [("ETag", etag)] if etag else moved
         if link:
             extra.append(("Link", link))
         return self._respond(status, body, extra, budget)
@@ -132,20 +143,48 @@ class GitHubApi:
 
     # -- routes ---------------------------------------------------------------------------------
 
+    def edit_served_issue(
+        self, request: Request, pick: Callable[[Sequence[Issue]], Issue], retitle: Callable[[str], str]
+    ) -> bool:
+        """Fault hook: rename an issue this issues-list walk was already served, as a user may mid-sync.
+
+        The edit moves it to the end of an updated_at-sorted list, and the rows behind it shift back
+        one place. "Already served" is the pages before this one, or what sorts before `since`.
+        """
+        repo, rest = self._locate(request.path)
+        if repo is None or rest != "/issues" or request.method != "GET":
+            return False
+        with self.model.lock:
+            per_page = min(_positive_int(request, "per_page", DEFAULT_PER_PAGE), MAX_PER_PAGE)
+            offset = (_positive_int(request, "page", 1) - 1) * per_page
+            since = _since(request)
+            if offset:
+                served = list(_issues(repo, request).items[:offset])
+            else:
+                served = [i for i in repo.issues.values() if since is not None and i.updated_at < since]
+            served = [issue for issue in served if issue.pull is None]
+            if not served:
+                return False
+            chosen = pick(sorted(served, key=lambda issue: issue.number))
+            repo.update_issue(chosen.number, title=retitle(chosen.title))
+        return True
+
+    def _locate(self, path: str) -> tuple[Repo | None, str]:
+        """The repo a path names (by owner/name or by id) and the rest of the path after it."""
+        by_name, by_id = REPO_BY_NAME.match(path), REPO_BY_ID.match(path)
+        if by_name:
+            return self.model.repo(f"{by_name['owner']}/{by_name['name']}"), (by_name["rest"] or "").rstrip(
+                "/"
+            )
+        if by_id:
+            return self.model.repo_by_id(int(by_id["id"])), (by_id["rest"] or "").rstrip("/")
+        return None, ""
+
     def _route(self, request: Request) -> tuple[Any, str | None]:
         """The payload and Link header for a GET; raises ApiError for what GitHub refuses."""
-        by_name, by_id = REPO_BY_NAME.match(request.path), REPO_BY_ID.match(request.path)
-        if by_name:
-            repo = self.model.repo(f"{by_name['owner']}/{by_name['name']}")
-            rest = by_name["rest"] or ""
-        elif by_id:
-            repo = self.model.repo_by_id(int(by_id["id"]))
-            rest = by_id["rest"] or ""
-        else:
-            raise _not_found()
+        repo, rest = self._locate(request.path)
         if repo is None:
             raise _not_found()
-        rest = rest.rstrip("/")
         if rest in LISTS:
             listing = LISTS[rest](repo, request)
             return _page(request, listing, f"/repositories/{repo.id}{rest}")
@@ -154,6 +193,8 @@ class GitHubApi:
         counts = repo.milestone_counts()
         if match := ONE_ISSUE.match(rest):
             found = repo.issues.get(int(match["number"]))
+            if found is None and int(match["number"]) in repo.moved:
+                raise _moved(request, *repo.moved[int(match["number"])])
             if found is None:
                 raise _not_found()
             return render.issue(repo, found, counts), None

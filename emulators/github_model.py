@@ -183,6 +183,7 @@ class Repo:
         self.milestones: dict[int, Milestone] = {}
         self.events: list[IssueEvent] = []  # oldest first: ids grow with time
         self.releases: list[Release] = []
+        self.moved: dict[int, tuple[Repo, Issue]] = {}  # old number -> where the issue was transferred
         self.version = 0
         self._next_number = itertools.count(1)
         self._next_milestone = itertools.count(1)
@@ -452,6 +453,33 @@ class Repo:
         self.events = [event for event in self.events if event.issue is not issue]
         if issue.milestone is not None:
             issue.milestone.updated_at = self._now()
+
+    @_mutation
+    def transfer_issue(self, number: int, target: Repo) -> Issue:
+        """Transfer an issue as GitHub does: in `target` it gets a new number and a new id, keeps its
+        title, body, author, state and assignees and the labels `target` also has, and loses its
+        milestone; here it vanishes like a deleted one, and its old URL answers 301 (see `moved`)."""
+        issue = self._issue(number)
+        if issue.pull is not None:
+            raise ValueError(f"#{number} is a pull request: only issues can be transferred")
+        if target is self:
+            raise ValueError("an issue is transferred to another repository")
+        labels = [label.name for label in issue.labels if label.name in target.labels]
+        moved = target.create_issue(
+            issue.title,
+            issue.body,
+            labels=labels,
+            user=issue.user.login,
+            comments=issue.comments,
+            author_association=issue.author_association,
+        )
+        moved.created_at, moved.assignees = issue.created_at, list(issue.assignees)
+        moved.state, moved.state_reason = issue.state, issue.state_reason
+        moved.closed_at, moved.closed_by = issue.closed_at, issue.closed_by
+        target.version += 1
+        self.delete_issue(number)
+        self.moved[number] = (target, moved)
+        return moved
 
     @_mutation
     def publish_release(

@@ -72,6 +72,9 @@ ROUTES: list[tuple[str, re.Pattern[str], str]] = [
 ]
 
 
+SEARCH_PATH = re.compile(r"^/rest/api/(?P<api>[23])/search(?P<jql>/jql)?$")
+
+
 class JiraError(Exception):
     """An answer in Jira's error shape."""
 
@@ -159,6 +162,34 @@ class JiraApi:
         ]
         error = JiraError(429, "Rate limit exceeded.")
         return _json(429, error.payload, headers)
+
+    def edit_served_issue(
+        self, request: Request, pick: Callable[[list[Issue]], Issue], retitle: Callable[[str], str]
+    ) -> bool:
+        """Fault hook: rename an issue this search walk was already served, as a user may mid-sync.
+
+        Served: on Cloud, the rows of the token's snapshot before its offset; on Data Center, the
+        rows before startAt. The renamed issue's `updated` jumps ahead of the rows still to come.
+        """
+        match = SEARCH_PATH.match(request.path.rstrip("/"))
+        if match is None or (match["api"] == "3" and not match["jql"]):  # v3 offset search is gone
+            return False
+        with self.site.lock:
+            try:
+                call = _search_call(request, int(match["api"]), default_fields="id")
+                if match["jql"]:
+                    found = self._cursors.get(call.token or "")
+                    ids = found[0].ids[: found[1]] if found else []
+                else:
+                    ids = [issue.id for issue in self._select(call.jql, False)[: call.start_at]]
+            except JiraError:
+                return False
+            served = [self.site.issues[i] for i in ids if i in self.site.issues]
+            if not served:
+                return False
+            chosen = pick(served)
+            self.site.update_issue(chosen.key, summary=retitle(chosen.summary))
+        return True
 
     def _route(self, request: Request) -> Any:
         for methods, pattern, name in ROUTES:

@@ -6,14 +6,21 @@
 GitHub answers under /github (like GitHub Enterprise Server's https://HOST/api/v3), Jira under
 /jira (a source's base_url, Cloud and Data Center paths alike). Requests are served concurrently in
 daemon threads; nothing is printed per request: `request_log` records what was asked.
+
+With `faults=FaultPlan.parse(spec)` (see faults.py) requests meet rate limits, server errors,
+dropped connections, slow and spoiled answers and edits mid-walk; `POST /_faults/churn` makes the
+plan's changes between runs and `GET /_faults` reports what was injected.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+import socket
+import struct
 import sys
 import threading
+import time
 from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -21,6 +28,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from emulators.exchange import Mount, Request, Response, json_bytes
+from emulators.faults import Fault, FaultPlan
 from emulators.github import GitHubApi
 from emulators.jira import JiraApi
 from emulators.org import Org
@@ -40,10 +48,16 @@ class EmulatorServer:
     """The emulators of `org` on http://host:port (port 0: a free one), started in a background thread."""
 
     def __init__(
-        self, org: Org, host: str = "127.0.0.1", port: int = 0, mounts: Mapping[str, Mount] | None = None
+        self,
+        org: Org,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        mounts: Mapping[str, Mount] | None = None,
+        faults: FaultPlan | None = None,
     ) -> None:
         self.org = org
         self.mounts = dict(default_mounts(org) if mounts is None else mounts)
+        self.faults = faults
         self._address = (host, port)
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -95,7 +109,8 @@ class EmulatorServer:
 
     @property
     def request_log(self) -> list[dict[str, Any]]:
-        """A copy of every request so far: {"method", "path", "query" (dict, last value wins), "status"}."""
+        """A copy of every request so far: {"method", "path", "query" (dict, last value wins), "status"},
+        plus "fault" (its kind) for a request that met one."""
         with self._log_lock:
             return list(self._log)
 
@@ -103,11 +118,35 @@ class EmulatorServer:
         with self._log_lock:
             self._log.clear()
 
-    def dispatch(self, method: str, target: str, headers: Any, body: bytes) -> Response:
-        """Answer one request through the mount its path falls under, and log it."""
+    def draw_fault(self, method: str, target: str, body: bytes) -> Fault | None:
+        """The fault this request meets under the current plan (tests swap `faults` between runs)."""
+        plan = self.faults
+        if plan is None or target.startswith("/_faults"):
+            return None
+        parts = urlsplit(target)
+        return plan.draw(method, parts.path, parts.query, body)
+
+    def log_fault(self, fault: Fault, method: str, target: str) -> None:
+        """Log a fault that took effect on the connection (dropped, slow, cut); status 0: no answer."""
+        fault.plan.record(fault.kind)
+        parts = urlsplit(target)
+        entry = {"method": method, "path": parts.path, "query": dict(parse_qsl(parts.query)), "status": 0}
+        entry["fault"] = fault.kind
+        with self._log_lock:
+            self._log.append(entry)
+
+    def dispatch(
+        self, method: str, target: str, headers: Any, body: bytes, fault: Fault | None = None
+    ) -> Response:
+        """Answer one request through the mount its path falls under (or the fault it meets), and log it."""
         parts = urlsplit(target)
         mount_prefix = self._mount_for(parts.path)
-        if mount_prefix is None:
+        applied = None
+        if parts.path.startswith("/_faults"):
+            response = self._fault_admin(method, parts.path)
+        elif fault is not None and (canned := fault.answer(parts.path)) is not None:
+            response, applied = canned, fault.kind
+        elif mount_prefix is None:
             response = Response(
                 404, json_bytes({"message": "Not Found"}), [("Content-Type", "application/json")]
             )
@@ -121,22 +160,45 @@ class EmulatorServer:
                 body=body,
                 base_url=f"http://{host}{mount_prefix}",
             )
+            mount = self.mounts[mount_prefix]
+            if fault is not None and fault.kind == "move" and hasattr(mount, "edit_served_issue"):
+                self.org.advance(seconds=1)  # edits made during a walk land after everything before
+                if mount.edit_served_issue(request, fault.pick, fault.plan.retitle):
+                    applied = fault.kind
             try:
-                response = self.mounts[mount_prefix].handle(request)
+                response = mount.handle(request)
             except Exception:
                 log.exception("emulator failed on %s %s", method, target)
                 response = Response(
                     500, json_bytes({"message": "Server Error"}), [("Content-Type", "application/json")]
                 )
+            if fault is not None and (spoiled := fault.adjust(request.param_map, body, response)) is not None:
+                response, applied = spoiled, fault.kind
         entry = {
             "method": method,
             "path": parts.path,
             "query": dict(parse_qsl(parts.query)),
             "status": response.status,
         }
+        if fault is not None and applied is not None:
+            fault.plan.record(applied)
+            entry["fault"] = applied
         with self._log_lock:
             self._log.append(entry)
         return response
+
+    def _fault_admin(self, method: str, path: str) -> Response:
+        """`GET /_faults`: what was injected; `POST /_faults/churn`: the plan's changes, made now."""
+        headers = [("Content-Type", "application/json")]
+        plan = self.faults
+        if plan is None:
+            return Response(404, json_bytes({"message": "no fault plan"}), headers)
+        if method == "POST" and path == "/_faults/churn":
+            return Response(200, json_bytes({"changed": plan.churn(self.org)}), headers)
+        if method == "GET" and path == "/_faults":
+            payload = {"plan": plan.describe(), "injected": plan.injected}
+            return Response(200, json_bytes(payload), headers)
+        return Response(404, json_bytes({"message": "Not Found"}), headers)
 
     def _mount_for(self, path: str) -> str | None:
         matches = [prefix for prefix in self.mounts if path == prefix or path.startswith(prefix + "/")]
@@ -167,15 +229,35 @@ def _handler_class(server: EmulatorServer) -> type[BaseHTTPRequestHandler]:
         def _serve(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
-            response = server.dispatch(self.command, self.path, self.headers, body)
+            fault = server.draw_fault(self.command, self.path, body)
+            if fault is not None and fault.drops_connection:
+                server.log_fault(fault, self.command, self.path)
+                self._drop()
+                return
+            if fault is not None and fault.delay:
+                server.log_fault(fault, self.command, self.path)
+                time.sleep(fault.delay)  # the client gave up meanwhile; writing below then fails quietly
+            response = server.dispatch(self.command, self.path, self.headers, body, fault)
             self.send_response(response.status)
             for name, value in response.headers:
                 self.send_header(name, value)
             if response.status != 304:  # a 304 has no body, and its length is not this empty one
                 self.send_header("Content-Length", str(len(response.body)))
             self.end_headers()
-            if self.command != "HEAD" and response.body:
-                self.wfile.write(response.body)
+            if self.command == "HEAD" or not response.body:
+                return
+            if fault is not None and fault.cuts_body:
+                server.log_fault(fault, self.command, self.path)
+                self.wfile.write(response.body[: len(response.body) // 2])
+                self.wfile.flush()
+                self._drop()
+                return
+            self.wfile.write(response.body)
+
+        def _drop(self) -> None:
+            """Close the connection with a reset, as a failing proxy or a restarted server does."""
+            self.close_connection = True
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
 
         do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
 

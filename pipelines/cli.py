@@ -51,7 +51,12 @@ def parser() -> argparse.ArgumentParser:
     emulate.add_argument("--port", type=int, default=8765)
     emulate.add_argument("--scale", type=float, default=1.0)
     emulate.add_argument("--seed", type=int, default=7)
-    emulate.add_argument("--faults", default=None, help="fault injection spec (see docs)")
+    emulate.add_argument(
+        "--faults",
+        default=None,
+        metavar="SPEC",
+        help="inject faults, e.g. 429:0.05,reset:0.01,seed=3 (docs/reliability.md)",
+    )
     emulate.add_argument("--write-config", type=Path, metavar="FILE")
 
     check = commands.add_parser("check-config", help="validate the config (and, with --connect, each source)")
@@ -92,7 +97,9 @@ def run_and_report(
     if outcome.published:
         print(f"Warehouse published: {config.warehouse}")
     else:
-        print(f"Warehouse NOT published; the previous file at {config.warehouse} is unchanged.")
+        blocking = [c.check_name for c in outcome.failed_checks if c.severity.value == "ERROR"]
+        why = f" (blocking checks failed: {', '.join(blocking)})" if blocking else ""
+        print(f"Warehouse NOT published; the previous file at {config.warehouse} is unchanged{why}.")
     if not outcome.success:
         return EXIT_FAILED
     if fail_on_slip and report.slipping_count(config.work_database):

@@ -22,6 +22,11 @@ from pipelines.defs.resources import TrackerlakeSettings, WorkDatabase
 
 ALL_ASSETS = dg.AssetSelection.all()
 
+# Ingest commits a transaction per page: DuckDB's default threshold would checkpoint every few
+# pages (10x the cost of the commit). A bounded memory limit keeps the model rebuild from letting
+# DuckDB's cache grow to 80% of the machine.
+WORK_DATABASE_SETTINGS = {"checkpoint_threshold": "1GB", "memory_limit": "2GB"}
+
 
 @dataclass(frozen=True)
 class Pipeline:
@@ -40,7 +45,9 @@ def build_pipeline(config: Config, config_path: Path, as_of: str | None = None) 
         checks=asset_checks(),
         resources={
             "settings": TrackerlakeSettings(config_path=str(config_path), as_of=as_of),
-            "duckdb": WorkDatabase(database=str(config.work_database)),
+            "duckdb": WorkDatabase(
+                database=str(config.work_database), connection_config=WORK_DATABASE_SETTINGS
+            ),
         },
     )
 

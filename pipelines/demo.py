@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from emulators.faults import FaultPlan
 from emulators.generator import DEMO_AS_OF, generate_org
 from emulators.org import Org
 from emulators.server import EmulatorServer
@@ -98,11 +99,18 @@ def serve(
     faults: str | None = None,
     write_config_to: Path | None = None,
 ) -> int:
-    """Serve the emulators until interrupted; optionally write a config pointing at them."""
-    if faults:
-        raise config_module.ConfigError("--faults: fault injection is not available yet")
+    """Serve the emulators until interrupted; optionally write a config pointing at them.
+
+    `faults` is a fault spec (emulators/faults.py, docs/reliability.md): requests then meet rate
+    limits, server errors, dropped connections and the like, and `POST /_faults/churn` makes the
+    spec's edits, deletions and transfers between two runs.
+    """
+    try:
+        plan = FaultPlan.parse(faults) if faults else None
+    except ValueError as exc:
+        raise config_module.ConfigError(f"--faults: {exc}") from None
     org = generate_org(seed=seed, scale=scale)
-    with EmulatorServer(org, port=port) as server:
+    with EmulatorServer(org, port=port, faults=plan) as server:
         if write_config_to is not None:
             warehouse = write_config_to.parent / "data" / "trackerlake.duckdb"
             write_config(write_config_to, emulator_config(org, server.url, warehouse))
@@ -110,5 +118,10 @@ def serve(
         print(
             f"Emulators on {server.url} (GitHub at {server.url}/github, Jira at {server.url}/jira). Ctrl-C stops them."
         )
+        if plan is not None:
+            print(
+                f"Faults: {plan.describe()}. GET {server.url}/_faults counts them; "
+                f"POST {server.url}/_faults/churn changes the trackers between runs."
+            )
         threading.Event().wait()
     return 0

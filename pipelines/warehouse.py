@@ -8,6 +8,7 @@ a BI tool reading the published file never waits on the pipeline nor sees a half
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 from collections.abc import Iterable, Mapping
@@ -28,8 +29,20 @@ RAW_COLUMNS = """
     updated_at TIMESTAMPTZ,
     data       JSON NOT NULL,
     synced_at  TIMESTAMPTZ NOT NULL,
-    deleted_at TIMESTAMPTZ
+    deleted_at TIMESTAMPTZ,
+    data_hash  UBIGINT NOT NULL
 """
+
+RAW_COLUMN_COMMENTS = {
+    "source": "Name of the configured source.",
+    "scope": "Repo ('owner/repo') or Jira project key the record was read under (site-wide Jira streams: the first project).",
+    "id": "The record's id in the tracker; with source, the key.",
+    "updated_at": "The record's last-change time from the API (the stream cursor); null for streams without one.",
+    "data": "The record as the API returned it.",
+    "synced_at": "When this copy was landed (UTC).",
+    "deleted_at": "When the record was found gone from the tracker; null while it exists.",
+    "data_hash": "Hash of data, so a re-read identical record is recognised without comparing JSON.",
+}
 
 OPS_DDL = """
 CREATE SCHEMA IF NOT EXISTS raw;
@@ -55,6 +68,20 @@ CREATE TABLE IF NOT EXISTS ops.sync_runs (
 );
 COMMENT ON TABLE ops.sync_state IS 'Cursor per source, scope (repo or project) and stream; written in the same transaction as the records it covers.';
 COMMENT ON TABLE ops.sync_runs IS 'One row per source per run: when it ran, HTTP requests made (retries and 304s included), records landed, status and error.';
+COMMENT ON COLUMN ops.sync_state.source IS 'Name of the configured source.';
+COMMENT ON COLUMN ops.sync_state.scope IS 'The repo or project.';
+COMMENT ON COLUMN ops.sync_state.stream IS 'Stream name (_census for the time of the last deletion census).';
+COMMENT ON COLUMN ops.sync_state.state IS 'The stream''s cursor as JSON.';
+COMMENT ON COLUMN ops.sync_state.updated_at IS 'When it was written (UTC).';
+COMMENT ON COLUMN ops.sync_runs.run_id IS 'The pipeline run.';
+COMMENT ON COLUMN ops.sync_runs.source IS 'Name of the configured source.';
+COMMENT ON COLUMN ops.sync_runs.source_type IS 'github or jira.';
+COMMENT ON COLUMN ops.sync_runs.started_at IS 'When the source''s sync started (UTC).';
+COMMENT ON COLUMN ops.sync_runs.finished_at IS 'When it ended; null while running.';
+COMMENT ON COLUMN ops.sync_runs.requests IS 'HTTP requests made, retries and 304s included.';
+COMMENT ON COLUMN ops.sync_runs.records IS 'Records landed.';
+COMMENT ON COLUMN ops.sync_runs.status IS 'running, success, failed or interrupted.';
+COMMENT ON COLUMN ops.sync_runs.error IS 'Why it failed, in one line; null on success.';
 """
 
 
@@ -74,6 +101,8 @@ def ensure_raw_table(con: duckdb.DuckDBPyConnection, source_type: str, stream: s
         f"COMMENT ON TABLE {table} IS 'Landed {source_type} {stream} records, one per source and id, "
         "upserted by primary key; data keeps the record as the API returned it.'"
     )
+    for column, comment in RAW_COLUMN_COMMENTS.items():
+        con.execute(f"COMMENT ON COLUMN {table}.{column} IS '{comment.replace(chr(39), chr(39) * 2)}'")
     return table
 
 
@@ -127,29 +156,31 @@ def commit_page(
         changed = 0
         if len(frame):
             con.register("_page", frame)
-            changed = con.execute(
-                f"""
-                SELECT count(*) FROM _page p
-                LEFT JOIN {table} t ON t.source = p.source AND t.id = p.id
-                WHERE t.id IS NULL OR t.data::VARCHAR <> p.data OR t.deleted_at IS NOT NULL
-                """
-            ).fetchone()[0]
+            # Compare by hash: the probe reads the narrow key and hash columns of the raw table,
+            # never its JSON, so a page costs the same however large the table has grown.
             con.execute(
                 f"""
-                DELETE FROM {table} t USING _page p
-                WHERE t.source = p.source AND t.id = p.id
-                  AND (t.data::VARCHAR <> p.data OR t.deleted_at IS NOT NULL)
-                """
-            )
-            con.execute(
-                f"""
-                INSERT INTO {table}
-                SELECT p.source, p.scope, p.id, p.updated_at, p.data::JSON, p.synced_at, NULL
+                CREATE OR REPLACE TEMP TABLE _changed AS
+                SELECT p.source, p.scope, p.id, p.updated_at, p.data::JSON AS data, p.synced_at,
+                       hash(p.data) AS data_hash
                 FROM _page p
-                WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.source = p.source AND t.id = p.id)
+                LEFT JOIN (SELECT source, id, data_hash, deleted_at FROM {table}) t
+                       ON t.source = p.source AND t.id = p.id
+                WHERE t.id IS NULL OR t.data_hash <> hash(p.data) OR t.deleted_at IS NOT NULL
                 """
             )
             con.unregister("_page")
+            changed = con.execute("SELECT count(*) FROM _changed").fetchone()[0]
+            if changed:
+                con.execute(
+                    f"DELETE FROM {table} t USING _changed c WHERE t.source = c.source AND t.id = c.id"
+                )
+                con.execute(
+                    f"""
+                    INSERT INTO {table} (source, scope, id, updated_at, data, synced_at, deleted_at, data_hash)
+                    SELECT source, scope, id, updated_at, data, synced_at, NULL, data_hash FROM _changed
+                    """
+                )
         if state is not None:
             write_state(con, source, scope, stream, state, synced_at)
         con.execute("COMMIT")
@@ -204,8 +235,16 @@ def mark_deleted(
         con.unregister("_present")
 
 
+INTERRUPTED = "the run stopped before this source finished (killed or crashed); the next run resumed from its committed pages"
+
+
 def start_run(con: duckdb.DuckDBPyConnection, run_id: str, source: str, source_type: str) -> datetime:
+    """Log the source's run as running; an earlier one still 'running' never finished: say so."""
     started = datetime.now(UTC)
+    con.execute(
+        "UPDATE ops.sync_runs SET status = 'interrupted', error = ? WHERE source = ? AND status = 'running'",
+        [INTERRUPTED, source],
+    )
     con.execute(
         "INSERT INTO ops.sync_runs VALUES (?, ?, ?, ?, NULL, NULL, NULL, 'running', NULL)",
         [run_id, source, source_type, started],
@@ -231,25 +270,52 @@ def finish_run(
     )
 
 
+def run_record(con: duckdb.DuckDBPyConnection, run_id: str, source: str) -> dict[str, Any]:
+    """The source's row of ops.sync_runs for this run: status, requests, records, error."""
+    row = con.execute(
+        "SELECT status, requests, records, error FROM ops.sync_runs WHERE run_id = ? AND source = ?",
+        [run_id, source],
+    ).fetchone()
+    return dict(zip(("status", "requests", "records", "error"), row, strict=True)) if row else {}
+
+
 def publish(con: duckdb.DuckDBPyConnection, warehouse: Path) -> Path:
     """Copy the working database to `warehouse` atomically, readable by DuckDB 1.1+.
 
-    Readers that hold the old file keep reading it (the rename swaps the directory entry, not the
-    file they opened); the next reader to open the path sees the new one, complete.
+    The copy is written beside the published file, then renamed over it. Readers that hold the old
+    file keep reading it (the rename swaps the directory entry, not the file they opened); the next
+    reader to open the path sees the new one, complete. A run killed before the rename leaves the
+    old file as it was, and its half-written copy is removed by the next publish.
     """
     warehouse = Path(warehouse)
     warehouse.parent.mkdir(parents=True, exist_ok=True)
-    tmp = warehouse.with_name(f".{warehouse.name}.{os.getpid()}.tmp")
-    for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+    # Only one run writes (the working database's lock), so any copy lying here is a dead run's.
+    for leftover in warehouse.parent.glob(f".{glob.escape(warehouse.name)}.*.tmp*"):
         leftover.unlink(missing_ok=True)
+    tmp = warehouse.with_name(f".{warehouse.name}.{os.getpid()}.tmp")
+    write_copy(con, tmp)
+    swap_into_place(tmp, warehouse)
+    return warehouse
+
+
+def write_copy(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """The working database copied whole to `path`, in the storage version older readers open."""
     work = con.execute("SELECT current_database()").fetchone()[0]
-    con.execute(f"ATTACH '{tmp}' AS _publish (STORAGE_VERSION '{PUBLISH_STORAGE_VERSION}')")
+    con.execute(f"ATTACH '{path}' AS _publish (STORAGE_VERSION '{PUBLISH_STORAGE_VERSION}')")
     try:
         con.execute(f'COPY FROM DATABASE "{work}" TO _publish')
         con.execute("CHECKPOINT _publish")
     finally:
         con.execute("DETACH _publish")
-    with open(tmp, "rb") as handle:
+    with open(path, "rb") as handle:
         os.fsync(handle.fileno())
-    os.replace(tmp, warehouse)
-    return warehouse
+
+
+def swap_into_place(copy: Path, warehouse: Path) -> None:
+    """Rename the finished copy over the published file, durably (the directory entry is synced too)."""
+    os.replace(copy, warehouse)
+    directory = os.open(warehouse.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)

@@ -59,8 +59,11 @@ def test_recorded_pages_are_followed_and_modelled(replay: str, tmp_path: Path) -
     connector = GitHubConnector(GitHubConnector.client_for(settings, token="x"), settings)
     stream = next(s for s in connector.streams if s.name == "issues")
     pages = list(connector.read(REPO, stream, None))
-    issues = [record for page in pages for record in page.records]
-    assert len(pages) == 5 and connector.client.requests == 5
+    issues = list({record["id"]: record for page in pages for record in page.records}.values())
+    # The replay answers by page number alone, so asking page one again `since` its newest issue
+    # gets the same page: what GitHub answers when over a page of issues share that second. The
+    # connector then follows the Link headers as given.
+    assert len(pages) == 6 and connector.client.requests == 6
     assert sorted(i["number"] for i in issues) == list(range(1, 14))
     assert pages[-1].state["cursor"] == max(i["updated_at"] for i in issues)
     assert "etag" not in pages[0].state  # five pages: a 304 on page one would prove nothing

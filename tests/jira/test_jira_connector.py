@@ -72,7 +72,7 @@ def test_first_cloud_run_reads_every_page_with_explicit_fields(fake: FakeJira) -
     fake.route(CLOUD_SEARCH, token_search([issues[:10], issues[10:]]))
     pages = list(connector(fake.url).read("KP", stream("issues"), None))
 
-    assert [len(p.records) for p in pages] == [10, 8]
+    assert [len(p.records) for p in pages] == [10, 8, 0]  # the last commits the walk's end
     query = fake.requests_to(CLOUD_SEARCH)[0].query
     assert query["jql"] == "project = KP ORDER BY updated ASC, id ASC"  # no updated clause on a first run
     assert query["expand"] == "changelog" and query["maxResults"] == "100"
@@ -88,12 +88,14 @@ def test_first_cloud_run_reads_every_page_with_explicit_fields(fake: FakeJira) -
     assert len(fake.requests_to("/rest/api/3/field")) == 1  # resolved once per run
 
 
-def test_cursor_advances_with_every_page(fake: FakeJira) -> None:
+def test_cursor_advances_with_every_page_to_its_oldest_row(fake: FakeJira) -> None:
     issues = recorded_issues()
     fake.route(CLOUD_SEARCH, token_search([issues[:10], issues[10:]]))
     pages = list(connector(fake.url).read("KP", stream("issues"), None))
-    first_page_newest = max(parse_time(i["fields"]["updated"]) for i in issues[:10])
-    assert parse_time(pages[0].state["cursor"]) == first_page_newest  # committed with page one
+    # Mid-walk, a page's newest row may be an issue updated while paged, ahead of rows to come.
+    first_page_oldest = min(parse_time(i["fields"]["updated"]) for i in issues[:10])
+    assert parse_time(pages[0].state["cursor"]) == first_page_oldest  # committed with page one
+    assert parse_time(pages[-1].state["cursor"]) == max(parse_time(i["fields"]["updated"]) for i in issues)
 
 
 def test_incremental_jql_is_epoch_ms_minus_overlap(fake: FakeJira) -> None:
@@ -117,12 +119,14 @@ def test_changed_field_list_rereads_everything(fake: FakeJira) -> None:
     assert "updated >=" not in fake.requests_to(CLOUD_SEARCH)[0].query["jql"]
 
 
-def test_repeated_page_token_stops_with_an_error(fake: FakeJira) -> None:
+def test_repeated_page_token_stops_with_an_error_once_a_new_search_gains_nothing(fake: FakeJira) -> None:
     issues = recorded_issues()
     fake.route(CLOUD_SEARCH, lambda q: {"issues": issues[:2], "nextPageToken": "stale", "isLast": False})
     with pytest.raises(ConnectorError, match="came back again"):
         list(connector(fake.url).read("KP", stream("issues"), None))
-    assert len(fake.requests_to(CLOUD_SEARCH)) == 2
+    # The first search moved the cursor, so a second one started from it; that one did not.
+    assert len(fake.requests_to(CLOUD_SEARCH)) == 4
+    assert "updated >=" in fake.requests_to(CLOUD_SEARCH)[2].query["jql"]
 
 
 def test_issue_repeated_unchanged_across_pages_is_kept_once(fake: FakeJira) -> None:

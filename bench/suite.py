@@ -1,0 +1,126 @@
+"""The bench's sequence of stages: per scale a bare download and three syncs, then the model rebuild.
+
+Per scale, one emulator process serves a freshly generated organisation and each stage runs in a
+child process (bench/stage.py); requests are counted by the emulator, per scope and stream. The
+full sync is stopped once it has taken `SYNC_TIMEOUT_FACTOR` times the bare loop (it has failed its
+target by then), which keeps a bench of a slow pipeline within its time; the syncs that build on
+it are then skipped.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from bench.emulator_host import EmulatorHost
+from bench.stage import run_stage
+from emulators.generator import DEMO_AS_OF
+from pipelines.demo import DEMO_EMAIL, DEMO_TOKEN, EMAIL_ENV, TOKEN_ENV, write_config
+
+SYNC_TIMEOUT_FACTOR, SYNC_TIMEOUT_MIN = 2.5, 120.0  # 2.5×: well past the 1.5× target
+MODEL_TIMEOUT = 180.0  # three times the target
+CHANGED_FRACTION, CHANGED_AFTER_HOURS = 0.01, 24.0
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Organisation scales (label, generator scale) and the model rebuild's work items."""
+
+    scales: tuple[tuple[str, float], ...]
+    model_work_items: int
+
+
+# generate_org: ~474 GitHub issues (plus ~210 pull requests) and ~370 Jira issues per scale unit.
+FULL = Plan(scales=(("10k", 21.0), ("100k", 210.0)), model_work_items=1_000_000)
+QUICK = Plan(scales=(("tiny", 0.1),), model_work_items=20_000)
+
+
+def run(plan: Plan, work_dir: Path, profile: bool = False) -> dict[str, Any]:
+    """Run every stage of `plan` under `work_dir`; the results as bench/results.json holds them."""
+    os.environ.setdefault(TOKEN_ENV, DEMO_TOKEN)
+    os.environ.setdefault(EMAIL_ENV, DEMO_EMAIL)
+    started, load_before = time.perf_counter(), os.getloadavg()
+    scales = [_scale(label, scale, work_dir / label, profile) for label, scale in plan.scales]
+    models = _models(plan.model_work_items, Path(scales[0]["config"]), work_dir / "models", profile)
+    return {
+        "run_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "duckdb": duckdb.__version__,
+            "platform": platform.platform(),
+            # Other work on the machine slows the emulator and the client alike, but not evenly.
+            "load_average_before": load_before[0],
+            "load_average_after": os.getloadavg()[0],
+        },
+        "scales": scales,
+        "models": models,
+        "bench_seconds": time.perf_counter() - started,
+    }
+
+
+def _scale(label: str, scale: float, work_dir: Path, profile: bool) -> dict[str, Any]:
+    with EmulatorHost(scale) as host:
+        floors = host.control("GET", "floors")
+        raw_config = host.control(
+            "GET", "config", warehouse=str(work_dir / "published.duckdb"), work_dir=str(work_dir / "work")
+        )
+        config = write_config(work_dir / "trackerlake.yaml", raw_config)
+        stages: dict[str, dict[str, Any]] = {}
+
+        def measured(stage: str, kind: str, timeout: float | None = None) -> dict[str, Any]:
+            host.control("POST", "reset")
+            slug = stage.replace(" ", "-").replace("%", "pct")
+            trace = work_dir / f"{slug}.profile.txt" if profile else None
+            result = run_stage(kind, {"config": str(config)}, work_dir / slug, trace, timeout)
+            seen = host.control("GET", "requests")
+            stages[stage] = {
+                **result,
+                "requests": seen["total"],
+                "by_key": seen["by_key"],
+                "by_status": seen["by_status"],
+            }
+            return stages[stage]
+
+        bare = measured("bare download", "bare")
+        full = measured("full sync", "sync", max(SYNC_TIMEOUT_MIN, SYNC_TIMEOUT_FACTOR * bare["seconds"]))
+        change: dict[str, Any] = {"floors": {}, "edited": {}}
+        if not full.get("timed_out"):
+            measured("no-change sync", "sync")
+            change = host.control("POST", "change", fraction=CHANGED_FRACTION, hours=CHANGED_AFTER_HOURS)
+            measured("1%-changed sync", "sync")
+        emulator_rss = host.control("GET", "rss")["peak_rss_bytes"]
+    return {
+        "label": label,
+        "scale": scale,
+        "counts": floors["counts"],
+        "config": str(config),
+        "generated_seconds": host.generated_seconds,
+        "emulator_peak_rss_bytes": emulator_rss,
+        "floors": {"full": floors["full"], "quiet": floors["quiet"]},
+        "changed_floors": change["floors"],
+        "edited": change["edited"],
+        "stages": stages,
+    }
+
+
+def _models(work_items: int, config: Path, work_dir: Path, profile: bool) -> dict[str, Any]:
+    database = str(work_dir / "models.duckdb")
+    as_of = (DEMO_AS_OF + timedelta(days=1)).isoformat()
+    data = run_stage("model-data", {"database": database, "as_of": as_of, "work_items": work_items}, work_dir)
+    trace = work_dir / "models.profile.txt" if profile else None
+    build = run_stage(
+        "models",
+        {"database": database, "config": str(config), "as_of": as_of},
+        work_dir,
+        trace,
+        MODEL_TIMEOUT,
+    )
+    return {"data": data, "build": build}

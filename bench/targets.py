@@ -1,0 +1,134 @@
+"""The targets of issue 6, each checked against a bench run's results with its margin.
+
+Request targets are counted per scope and stream (bench/request_kinds.py) from the emulator's own
+request log, against the floors computed from the organisation (bench/floors.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+GIB = 1024**3
+SYNC_OVER_BARE = 1.5  # sync time at the largest scale / bare download loop time
+RSS_GROWTH = 1.2  # full-sync peak RSS at the largest scale / at the smallest
+CHANGED_OVER_FLOOR = 1.1  # requests of the 1%-changed sync / the fewest it needs
+MODEL_SECONDS, MODEL_RSS = 60.0, 3 * GIB
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    passed: bool
+    detail: str  # what was measured against what, and by how much it passes or fails
+
+    def line(self) -> str:
+        return f"{'PASS' if self.passed else 'FAIL'}  {self.name}: {self.detail}"
+
+
+def check(results: dict[str, Any]) -> list[Target]:
+    """Every target the results allow checking (the RSS growth needs two scales)."""
+    scales = results["scales"]
+    found: list[Target] = []
+    for scale in scales:
+        found += _requests(scale)
+    largest = scales[-1]
+    found.append(_sync_time(largest))
+    if len(scales) > 1:
+        found.append(_ingest_memory(scales[0], largest))
+    found += _models(results["models"])
+    return found
+
+
+def as_json(targets: list[Target]) -> list[dict[str, Any]]:
+    return [asdict(target) for target in targets]
+
+
+def _over(actual: dict[str, int], floors: dict[str, int]) -> list[str]:
+    """Keys with more requests than their floor (a key with no floor has a floor of 0)."""
+    return [
+        f"{key} {count}>{floors.get(key, 0)}"
+        for key, count in sorted(actual.items())
+        if count > floors.get(key, 0)
+    ]
+
+
+def _requests(scale: dict[str, Any]) -> list[Target]:
+    label, stages, floors = scale["label"], scale["stages"], scale["floors"]
+    names = (
+        f"{label} full sync ≤ ⌈items/page⌉ per scope and stream",
+        f"{label} no-change sync ≤ 1 request per scope and stream",
+        f"{label} 1%-changed sync within {CHANGED_OVER_FLOOR - 1:.0%} of the floor",
+    )
+    full, quiet, changed = (stages.get(name) for name in ("full sync", "no-change sync", "1%-changed sync"))
+    if full is None or full.get("timed_out"):
+        made = full["requests"] if full else 0
+        detail = (
+            f"stopped after {made} of its {sum(floors['full'].values())} requests; the next syncs not run"
+        )
+        return [Target(name, False, detail) for name in names]
+    over, made, floor = _over(full["by_key"], floors["full"]), full["requests"], sum(floors["full"].values())
+    targets = [Target(names[0], not over, _with(f"{made} requests, floor {floor} ({floor - made:+d})", over))]
+    over, made, pairs = _over(quiet["by_key"], floors["quiet"]), quiet["requests"], len(floors["quiet"])
+    targets.append(
+        Target(
+            names[1], not over, _with(f"{made} requests for {pairs} scope-streams ({pairs - made:+d})", over)
+        )
+    )
+    floor = sum(scale["changed_floors"].values())
+    made, limit = changed["requests"], CHANGED_OVER_FLOOR * floor
+    detail = f"{made} requests, floor {floor}, limit {limit:.0f} ({made / floor - 1:+.0%} over the floor)"
+    targets.append(Target(names[2], made <= limit, detail))
+    return targets
+
+
+def _with(detail: str, over: list[str]) -> str:
+    return detail if not over else f"{detail}; over: {', '.join(over[:6])}{' …' if len(over) > 6 else ''}"
+
+
+def _sync_time(scale: dict[str, Any]) -> Target:
+    name = f"{scale['label']} sync ≤ {SYNC_OVER_BARE}× the bare download loop"
+    bare, full = scale["stages"].get("bare download"), scale["stages"].get("full sync")
+    if bare is None or full is None:
+        return Target(name, False, "not measured")
+    ratio = full["seconds"] / bare["seconds"]
+    stopped = " (stopped: at least)" if full.get("timed_out") else ""
+    detail = (
+        f"{full['seconds']:.1f}s vs {bare['seconds']:.1f}s = {ratio:.2f}×{stopped}, limit {SYNC_OVER_BARE}×"
+    )
+    return Target(name, ratio <= SYNC_OVER_BARE and not full.get("timed_out"), detail)
+
+
+def _ingest_memory(small: dict[str, Any], large: dict[str, Any]) -> Target:
+    name = f"ingest memory flat: peak RSS at {large['label']} ≤ {RSS_GROWTH}× at {small['label']}"
+    low, high = (scale["stages"].get("full sync") for scale in (small, large))
+    if not low or not high:
+        return Target(name, False, "not measured")
+    ratio = high["peak_rss_bytes"] / low["peak_rss_bytes"]
+    stopped = " (stopped: at least)" if high.get("timed_out") else ""
+    detail = (
+        f"{high['peak_rss_bytes'] / 2**20:.0f} MiB{stopped} vs {low['peak_rss_bytes'] / 2**20:.0f} MiB = "
+        f"{ratio:.2f}×, limit {RSS_GROWTH}×"
+    )
+    return Target(name, ratio <= RSS_GROWTH and not high.get("timed_out"), detail)
+
+
+def _models(models: dict[str, Any]) -> list[Target]:
+    build = models.get("build")
+    items = f"{models['data']['work_items']:,} work items / {models['data']['history_rows']:,} history rows"
+    if build is None:
+        return [Target(f"model rebuild of {items}", False, "not measured")]
+    stopped = " (stopped: at least)" if build.get("timed_out") else ""
+    seconds, rss = build["seconds"], build["peak_rss_bytes"]
+    return [
+        Target(
+            f"model rebuild of {items} ≤ {MODEL_SECONDS:.0f}s",
+            seconds <= MODEL_SECONDS and not build.get("timed_out"),
+            f"{seconds:.1f}s{stopped} on {build.get('threads', '?')} threads ({MODEL_SECONDS - seconds:+.1f}s)",
+        ),
+        Target(
+            f"model rebuild peak RSS ≤ {MODEL_RSS / GIB:.0f} GiB",
+            rss <= MODEL_RSS,
+            f"{rss / GIB:.2f} GiB ({(MODEL_RSS - rss) / GIB:+.2f} GiB)",
+        ),
+    ]

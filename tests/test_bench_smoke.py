@@ -1,0 +1,38 @@
+"""`python -m bench --quick`: every bench stage runs at one tiny scale, so the bench cannot rot."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bench.__main__ import main
+from pipelines.demo import DEMO_EMAIL, DEMO_TOKEN, EMAIL_ENV, TOKEN_ENV
+
+
+def test_quick_bench_runs_every_stage_and_writes_results(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(TOKEN_ENV, DEMO_TOKEN)
+    monkeypatch.setenv(EMAIL_ENV, DEMO_EMAIL)
+    out = tmp_path / "out"
+
+    code = main(["--quick", "--out", str(out), "--work", str(tmp_path / "work")])
+
+    results = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert code == (0 if all(t["passed"] for t in results["targets"]) else 1)
+    (scale,) = results["scales"]
+    assert list(scale["stages"]) == ["bare download", "full sync", "no-change sync", "1%-changed sync"]
+    for stage in scale["stages"].values():
+        assert stage["requests"] > 0 and stage["peak_rss_bytes"] > 0
+    # The sync reads the pages the bare loop reads (plus truncated changelogs): counted alike.
+    full, bare = scale["stages"]["full sync"], scale["stages"]["bare download"]
+    assert set(bare["by_key"]) <= set(full["by_key"]) <= set(scale["floors"]["full"])
+    assert scale["changed_floors"] and sum(scale["edited"].values()) > 0
+    models = results["models"]
+    assert models["data"]["work_items"] == 20_000 and models["data"]["history_rows"] == 100_000
+    assert models["build"]["tables"]["marts.work_items"] == 20_000
+    names = [t["name"] for t in results["targets"]]
+    assert any("full sync" in n for n in names) and any("model rebuild" in n for n in names)
+    assert "## Targets" in (out / "results.md").read_text(encoding="utf-8")
