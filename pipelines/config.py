@@ -44,6 +44,7 @@ class SourceBase(Strict):
     timeout_seconds: float = 60.0
     max_retries: int = Field(5, ge=0, le=20)
     max_wait_seconds: float = 900.0
+    secondary_wait_seconds: float = Field(60.0, ge=0)  # floor for a secondary limit without Retry-After
     overlap_minutes: float = Field(10.0, ge=0)
     census_days: float = Field(7.0, gt=0)  # how often to list every id and mark the missing deleted
     concurrency: int = Field(4, ge=1, le=32)  # repos or projects fetched at once, within the API budget

@@ -140,4 +140,3 @@ def test_dependencies_point_one_way() -> None:
     assert not imports("emulators") & {"connectors", "pipelines", "dagster", "duckdb", "requests"}
     users = [p for p in (ROOT / "pipelines").rglob("*.py") if "emulators" in imports_of(p)]
     assert [p.name for p in users] == ["demo.py"]
-

@@ -134,7 +134,10 @@ def test_schedule_check_warns_with_the_offending_milestones(harness: Harness) ->
     assert all(f"| {name} |" in table for (name,) in expected)
     assert not any(f"| {name} |" in table for (name,) in on_track)
     # Data-quality checks all passed, so the run published.
-    assert sorted(c.check_name for c in outcome.failed_checks) == ["milestones_on_schedule", "releases_healthy"]
+    assert sorted(c.check_name for c in outcome.failed_checks) == [
+        "milestones_on_schedule",
+        "releases_healthy",
+    ]
     assert outcome.published
 
 
