@@ -12,14 +12,14 @@ from tests.pipeline.conftest import AS_OF, Harness
 RAW_TABLES = ("github_issues", "github_pull_requests", "github_milestones", "github_issue_events")
 
 
-def raw_fingerprint(database: Path) -> dict[str, tuple]:
+def raw_fingerprint(database: Path, tables: tuple[str, ...] = RAW_TABLES) -> dict[str, tuple]:
     """Row count and a hash of every raw row (synced_at included), per raw table."""
     with duckdb.connect(str(database), read_only=True) as con:
         return {
             table: con.execute(
                 f"SELECT count(*), sum(hash(source, id, data::VARCHAR, synced_at, deleted_at)) FROM raw.{table}"
             ).fetchone()
-            for table in RAW_TABLES
+            for table in tables
         }
 
 
