@@ -36,7 +36,7 @@ from typing import Literal
 
 import duckdb
 
-from pipelines import forecast
+from pipelines import forecast, warehouse
 from pipelines.config import Config
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
@@ -162,7 +162,7 @@ def missing_inputs(con: duckdb.DuckDBPyConnection, model: Model) -> list[str]:
     """The tables `model` reads that do not exist (for a union: none, it takes what exists)."""
     if model.kind == "union":
         return []
-    return sorted(dep for dep in model.deps if not _exists(con, dep))
+    return sorted(dep for dep in model.deps if not warehouse.table_exists(con, dep))
 
 
 def build(con: duckdb.DuckDBPyConnection, model: Model, params: ModelParams) -> int:
@@ -205,7 +205,7 @@ def build_all(con: duckdb.DuckDBPyConnection, params: ModelParams) -> dict[str, 
     counts: dict[str, int] = {}
     for model in discover():
         rows = build(con, model, params)
-        if _exists(con, model.name):
+        if warehouse.table_exists(con, model.name):
             counts[model.name] = rows
     return counts
 
@@ -284,7 +284,7 @@ def _read_sql(model: Model) -> str:
 
 def _union_query(con: duckdb.DuckDBPyConnection, model: Model) -> str:
     parts = [f"SELECT * FROM (\n{_read_sql(model)}\n)"]
-    parts += [f"SELECT * FROM {table}" for table in sorted(model.deps) if _exists(con, table)]
+    parts += [f"SELECT * FROM {table}" for table in sorted(model.deps) if warehouse.table_exists(con, table)]
     return "\nUNION ALL BY NAME\n".join(parts)
 
 
@@ -313,18 +313,6 @@ def _comment(con: duckdb.DuckDBPyConnection, model: Model) -> None:
     con.execute(f"COMMENT ON TABLE {model.name} IS {_literal(model.description)}")
     for column, description in model.columns.items():
         con.execute(f"COMMENT ON COLUMN {model.name}.{column} IS {_literal(description)}")
-
-
-def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    schema, _, name = table.partition(".")
-    ((count,),) = con.execute(
-        """
-        SELECT count(*) FROM duckdb_tables()
-        WHERE database_name = current_database() AND schema_name = ? AND table_name = ?
-        """,
-        [schema, name],
-    ).fetchall()
-    return count > 0
 
 
 def _literal(text: str) -> str:

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines import warehouse
+
 STATUS_ORDER = (
     "on_track",
     "at_risk",
@@ -22,14 +24,6 @@ OUTCOME_ORDER = ("failing", "watch", "healthy")
 ATTENTION = ("overdue", "slipping", "at_risk")
 
 Project = tuple[str, str]  # (source, project)
-
-
-def _table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    return bool(
-        con.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?", [schema, table]
-        ).fetchone()[0]
-    )
 
 
 def sync_lines(con: duckdb.DuckDBPyConnection, run_id: str) -> list[str]:
@@ -74,10 +68,10 @@ def failed_on_time(con: duckdb.DuckDBPyConnection) -> dict[Project, list[str]]:
 
 
 def project_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
-    if not _table_exists(con, "marts", "project_completion"):
+    if not warehouse.table_exists(con, "marts.project_completion"):
         return ["  (no project_completion table: models did not run)"]
     statuses = counts_by_project(con, "project_completion", "status")
-    has_outcomes = _table_exists(con, "marts", "product_outcomes")
+    has_outcomes = warehouse.table_exists(con, "marts.product_outcomes")
     outcomes = counts_by_project(con, "product_outcomes", "outcome_status") if has_outcomes else {}
     failed = failed_on_time(con) if has_outcomes else {}
     lines = []
@@ -90,7 +84,7 @@ def project_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def attention_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
-    if not _table_exists(con, "marts", "project_completion"):
+    if not warehouse.table_exists(con, "marts.project_completion"):
         return []
     rows = con.execute(
         """
@@ -107,7 +101,7 @@ def summary(database: Path, run_id: str | None = None) -> str:
     """Human summary of a run from the database it built (read-only)."""
     with duckdb.connect(str(database), read_only=True) as con:
         out = []
-        if run_id and _table_exists(con, "ops", "sync_runs"):
+        if run_id and warehouse.table_exists(con, "ops.sync_runs"):
             out += ["Sources:", *sync_lines(con, run_id)]
         out += ["Projects:", *project_lines(con)]
         attention = attention_lines(con)
@@ -117,7 +111,7 @@ def summary(database: Path, run_id: str | None = None) -> str:
 
 def slipping_count(database: Path) -> int:
     with duckdb.connect(str(database), read_only=True) as con:
-        if not _table_exists(con, "marts", "project_completion"):
+        if not warehouse.table_exists(con, "marts.project_completion"):
             return 0
         return con.execute(
             "SELECT count(*) FROM marts.project_completion WHERE status IN ('overdue', 'slipping', 'at_risk')"

@@ -14,6 +14,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from pipelines import warehouse
 from pipelines.config import Config
 from pipelines.definitions import build_pipeline
 from pipelines.defs.ingest import SYNCED, ingest_key
@@ -39,10 +40,7 @@ def reset_cursors(config: Config, sources: list[str]) -> None:
     if not path.exists():
         return
     with duckdb.connect(str(path)) as con:
-        exists = con.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'ops' AND table_name = 'sync_state'"
-        ).fetchone()[0]
-        if exists:
+        if warehouse.table_exists(con, "ops.sync_state"):
             con.execute("DELETE FROM ops.sync_state WHERE list_contains(?, source)", [sources])
 
 

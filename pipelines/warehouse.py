@@ -85,6 +85,19 @@ COMMENT ON COLUMN ops.sync_runs.error IS 'Why it failed, in one line; null on su
 """
 
 
+def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    """Whether `schema.table` exists in the connection's own database."""
+    schema, _, name = table.partition(".")
+    ((count,),) = con.execute(
+        """
+        SELECT count(*) FROM duckdb_tables()
+        WHERE database_name = current_database() AND schema_name = ? AND table_name = ?
+        """,
+        [schema, name],
+    ).fetchall()
+    return count > 0
+
+
 def raw_table(source_type: str, stream: str) -> str:
     return f"raw.{source_type}_{stream}"
 
