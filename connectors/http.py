@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
@@ -248,8 +249,8 @@ class HttpClient:
             if not parse or response.status_code != 200:
                 return response, None
             try:
-                return response, response.json()
-            except ValueError:
+                return response, orjson.loads(response.content)
+            except orjson.JSONDecodeError:
                 raise _Retryable(
                     f"a {len(response.content)}-byte body that is not valid JSON", self._backoff(attempt)
                 ) from None

@@ -1,6 +1,6 @@
 """Run one configured source's connector into the working database.
 
-Each page is committed with its stream state in one transaction (`warehouse.commit_page`), so a
+Each page is committed with its stream state in one transaction (`warehouse.commit_pages`), so a
 killed run resumes from the last committed page. A stream that fails stops its source; the error
 lands in `ops.sync_runs` and is raised to the caller (Dagster retries, then marks the asset failed).
 """
@@ -14,6 +14,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import duckdb
 
@@ -100,14 +101,16 @@ def _fetch_scope(
     connector: Connector,
     scope: str,
     states: dict[str, dict | None],
+    tables: dict[str, str],
     census: bool,
     out: queue.Queue,
     stop: threading.Event,
 ) -> None:
     """One scope's streams, in order, page by page onto `out`; then its census when one is due.
 
-    Runs on a network thread: it never touches DuckDB. The bounded queue makes it wait for the
-    writer, so memory stays flat however large the scope. Always ends with one `_ScopeDone`.
+    Runs on a network thread: it never touches DuckDB, but turns each page into rows ready to land
+    while the writer is busy in DuckDB. The bounded queue makes it wait for the writer, so memory
+    stays flat however large the scope. Always ends with one `_ScopeDone`.
     """
     error: BaseException | None = None
     try:
@@ -117,7 +120,7 @@ def _fetch_scope(
             for page in connector.read(scope, stream, states[stream.name]):
                 if stop.is_set():
                     return
-                out.put((scope, stream, page))
+                out.put(_landed(connector, tables[stream.name], scope, stream, page))
         if census and not stop.is_set():
             out.put(_Census(scope, connector.census(scope)))
     except BaseException as exc:  # handed to the writer, which stops the others and reports it
@@ -161,21 +164,28 @@ def sync_source(
             max_workers=source.concurrency, thread_name_prefix=f"fetch-{source.name}"
         ) as pool:
             for scope in scopes:
-                pool.submit(_fetch_scope, connector, scope, states[scope], scope in due, out, stop)
+                pool.submit(_fetch_scope, connector, scope, states[scope], tables, scope in due, out, stop)
             pending = len(scopes)
             while pending:
-                item = out.get()
-                if isinstance(item, _ScopeDone):
-                    pending -= 1
-                    if item.error is not None and failure is None:
-                        failure = item.error
-                        stop.set()  # the other threads stop at their next page; we drain the queue
-                        pending = _drain(out, pending)
-                elif failure is None and isinstance(item, _Census):
-                    result.deleted += mark_census(con, connector, source.name, item.scope, item.present)
-                elif failure is None:
-                    scope, stream, page = item
-                    _commit(con, connector, source.name, scope, stream, tables[stream.name], page, result)
+                pages: list[warehouse.LandedPage] = []
+                for item in _queued(out):
+                    if failure is not None:  # drop what comes after a failure; count the threads out
+                        pending -= isinstance(item, _ScopeDone)
+                        continue
+                    if isinstance(item, warehouse.LandedPage):
+                        pages.append(item)
+                        continue
+                    _commit(con, source.name, pages, result)  # what came before, first
+                    pages = []
+                    if isinstance(item, _ScopeDone):
+                        pending -= 1
+                        if item.error is not None:
+                            failure = item.error
+                            stop.set()  # the other threads stop at their next page
+                    else:
+                        result.deleted += mark_census(con, connector, source.name, item.scope, item.present)
+                if failure is None:
+                    _commit(con, source.name, pages, result)
         if failure is not None:
             raise failure
         now = datetime.now(UTC)
@@ -202,29 +212,37 @@ def sync_source(
     return result
 
 
-def _drain(out: queue.Queue, pending: int) -> None:
-    """Take what the fetch threads still put until `pending` of them have said they are done."""
-    while pending:
-        if isinstance(out.get(), _ScopeDone):
-            pending -= 1
+def _queued(out: queue.Queue) -> list[Any]:
+    """What the fetch threads queued: wait for one item, then take the others already there.
+
+    While the writer commits, pages pile up; committing them together (`warehouse.commit_pages`)
+    lets the writer catch up instead of paying a transaction per page.
+    """
+    items = [out.get()]
+    while len(items) < out.maxsize:
+        try:
+            items.append(out.get_nowait())
+        except queue.Empty:
+            break
+    return items
 
 
-def _commit(
-    con: duckdb.DuckDBPyConnection,
-    connector: Connector,
-    source: str,
-    scope: str,
-    stream: Stream,
-    table: str,
-    page: Page,
-    result: SyncResult,
-) -> None:
+def _landed(connector: Connector, table: str, scope: str, stream: Stream, page: Page) -> warehouse.LandedPage:
+    """A fetched page as the writer lands it: each record keyed, its cursor parsed, its JSON text."""
     rows = []
     for record in page.records:
         key = connector.record_key(stream, record)
-        rows.append((key.id, key.cursor, record))
-    changed = warehouse.commit_page(
-        con, table, source, scope, stream.name, rows, page.state, datetime.now(UTC)
-    )
-    result.records[stream.name] = result.records.get(stream.name, 0) + len(rows)
-    result.changed[stream.name] = result.changed.get(stream.name, 0) + changed
+        rows.append((key.id, key.cursor, warehouse.record_json(record)))
+    return warehouse.LandedPage(table, scope, stream.name, rows, page.state)
+
+
+def _commit(
+    con: duckdb.DuckDBPyConnection, source: str, pages: list[warehouse.LandedPage], result: SyncResult
+) -> None:
+    if not pages:
+        return
+    changed = warehouse.commit_pages(con, source, pages, datetime.now(UTC))
+    for page in pages:
+        result.records[page.stream] = result.records.get(page.stream, 0) + len(page.rows)
+    for stream, count in changed.items():
+        result.changed[stream] = result.changed.get(stream, 0) + count

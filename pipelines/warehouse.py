@@ -11,13 +11,16 @@ from __future__ import annotations
 import glob
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import orjson
 import pandas as pd
+import pyarrow as pa
 
 # BI drivers bundle older DuckDB builds; DuckDB 2.x writes a format 1.x cannot read unless asked.
 PUBLISH_STORAGE_VERSION = "v1.1.0"
@@ -148,81 +151,107 @@ def has_rows(con: duckdb.DuckDBPyConnection, table: str, source: str, scope: str
     ).fetchone()[0]
 
 
-def commit_page(
-    con: duckdb.DuckDBPyConnection,
-    table: str,
-    source: str,
-    scope: str,
-    stream: str,
-    rows: Iterable[tuple[str, datetime | None, Mapping[str, Any]]],
-    state: Mapping[str, Any] | None,
-    synced_at: datetime,
-) -> int:
-    """Upsert one page of records and, in the same transaction, the stream's new state.
+@dataclass
+class LandedPage:
+    """One page to land: its raw table, scope and stream, its rows, and the stream state it completes.
 
-    `rows` are (id, cursor time, record). A record identical to the stored one is left alone, so a
-    run that re-reads an overlap changes nothing. Returns the number of rows inserted or changed.
+    `rows` are (id, cursor time, record as JSON text); `state` is None when the page completes none.
     """
-    frame = _page_frame(source, scope, rows, synced_at)
+
+    table: str
+    scope: str
+    stream: str
+    rows: list[tuple[str, datetime | None, str]]
+    state: Mapping[str, Any] | None = None
+
+
+def record_json(record: Mapping[str, Any]) -> str:
+    """A record as compact JSON text, keys in the order the API sent them."""
+    return orjson.dumps(record).decode()
+
+
+def commit_pages(
+    con: duckdb.DuckDBPyConnection, source: str, pages: Sequence[LandedPage], synced_at: datetime
+) -> dict[str, int]:
+    """Upsert pages of records and, in the same transaction, the stream states they complete.
+
+    Several pages go in one transaction (a group commit), one insert per raw table, so that a
+    transaction's fixed cost is paid once however many pages queued up while the last one ran.
+    A record identical to the stored one is left alone, so a run that re-reads an overlap changes
+    nothing; the last copy of a record read twice wins. Returns rows inserted or changed per stream.
+    """
+    changed: dict[str, int] = {}
     con.execute("BEGIN TRANSACTION")
     try:
-        changed = 0
-        if len(frame):
-            con.register("_page", frame)
-            # Compare by hash: the probe reads the narrow key and hash columns of the raw table,
-            # never its JSON, so a page costs the same however large the table has grown.
-            con.execute(
-                f"""
-                CREATE OR REPLACE TEMP TABLE _changed AS
-                SELECT p.source, p.scope, p.id, p.updated_at, p.data::JSON AS data, p.synced_at,
-                       hash(p.data) AS data_hash
-                FROM _page p
-                LEFT JOIN (SELECT source, id, data_hash, deleted_at FROM {table}) t
-                       ON t.source = p.source AND t.id = p.id
-                WHERE t.id IS NULL OR t.data_hash <> hash(p.data) OR t.deleted_at IS NOT NULL
-                """
-            )
-            con.unregister("_page")
-            changed = con.execute("SELECT count(*) FROM _changed").fetchone()[0]
-            if changed:
-                con.execute(
-                    f"DELETE FROM {table} t USING _changed c WHERE t.source = c.source AND t.id = c.id"
-                )
-                con.execute(
-                    f"""
-                    INSERT INTO {table} (source, scope, id, updated_at, data, synced_at, deleted_at, data_hash)
-                    SELECT source, scope, id, updated_at, data, synced_at, NULL, data_hash FROM _changed
-                    """
-                )
-        if state is not None:
+        streams = {page.table: page.stream for page in pages}  # a raw table holds one stream
+        for table, batch in _by_table(source, pages, synced_at).items():
+            changed[streams[table]] = _upsert(con, table, batch)
+        states = {(page.scope, page.stream): page.state for page in pages if page.state is not None}
+        for (scope, stream), state in states.items():
             write_state(con, source, scope, stream, state, synced_at)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    return int(changed)
+    return changed
 
 
-def _page_frame(
-    source: str,
-    scope: str,
-    rows: Iterable[tuple[str, datetime | None, Mapping[str, Any]]],
-    synced_at: datetime,
-) -> pd.DataFrame:
-    """One DataFrame per page (never row-by-row inserts); the last copy of a repeated id wins."""
-    latest: dict[str, tuple[datetime | None, str]] = {}
-    for record_id, cursor, record in rows:
-        latest[record_id] = (cursor, json.dumps(record, ensure_ascii=False, separators=(",", ":")))
-    return pd.DataFrame(
-        {
-            "source": pd.Series([source] * len(latest), dtype="object"),
-            "scope": pd.Series([scope] * len(latest), dtype="object"),
-            "id": pd.Series(list(latest), dtype="object"),
-            "updated_at": pd.Series([c for c, _ in latest.values()], dtype="datetime64[us, UTC]"),
-            "data": pd.Series([d for _, d in latest.values()], dtype="object"),
-            "synced_at": pd.Series([synced_at] * len(latest), dtype="datetime64[us, UTC]"),
-        }
-    )
+def _by_table(source: str, pages: Sequence[LandedPage], synced_at: datetime) -> dict[str, pa.Table]:
+    """One Arrow table per raw table (never row-by-row inserts); the last copy of a repeated id wins."""
+    latest: dict[str, dict[str, tuple[str, datetime | None, str]]] = {}
+    for page in pages:
+        rows = latest.setdefault(page.table, {})
+        for record_id, cursor, data in page.rows:
+            rows[record_id] = (page.scope, cursor, data)
+    return {
+        table: pa.table(
+            {
+                "source": pa.array([source] * len(rows), pa.string()),
+                "scope": pa.array([r[0] for r in rows.values()], pa.string()),
+                "id": pa.array(list(rows), pa.string()),
+                "updated_at": pa.array([r[1] for r in rows.values()], pa.timestamp("us", tz="UTC")),
+                "data": pa.array([r[2] for r in rows.values()], pa.string()),
+                "synced_at": pa.array([synced_at] * len(rows), pa.timestamp("us", tz="UTC")),
+            }
+        )
+        for table, rows in latest.items()
+        if rows
+    }
+
+
+def _upsert(con: duckdb.DuckDBPyConnection, table: str, batch: pa.Table) -> int:
+    """Land the batch's new and changed rows in `table`; returns how many."""
+    con.register("_batch", batch)  # DuckDB 2 refuses while a result is unread: fetch them all
+    try:
+        # Compare by hash: the probe reads the narrow key and hash columns of the raw table,
+        # never its JSON.
+        con.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE _changed AS
+            SELECT b.source, b.scope, b.id, b.updated_at, b.data::JSON AS data, b.synced_at,
+                   hash(b.data) AS data_hash, t.id IS NOT NULL AS stored
+            FROM _batch b
+            LEFT JOIN (SELECT source, id, data_hash, deleted_at FROM {table}) t
+                   ON t.source = b.source AND t.id = b.id
+            WHERE t.id IS NULL OR t.data_hash <> hash(b.data) OR t.deleted_at IS NOT NULL
+            """
+        )
+    finally:
+        con.unregister("_batch")
+    ((changed, stored),) = con.execute("SELECT count(*), bool_or(stored) FROM _changed").fetchall()
+    if stored:
+        # Only a new version of a stored record needs the old one deleted; a first sync skips it.
+        con.execute(
+            f"DELETE FROM {table} t USING _changed c WHERE c.stored AND t.source = c.source AND t.id = c.id"
+        ).fetchall()
+    if changed:
+        con.execute(
+            f"""
+            INSERT INTO {table} (source, scope, id, updated_at, data, synced_at, deleted_at, data_hash)
+            SELECT source, scope, id, updated_at, data, synced_at, NULL, data_hash FROM _changed
+            """
+        ).fetchall()
+    return changed
 
 
 def mark_deleted(

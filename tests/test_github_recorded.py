@@ -71,8 +71,11 @@ def test_recorded_pages_are_followed_and_modelled(replay: str, tmp_path: Path) -
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
     warehouse.ensure_ops(con)
     table = warehouse.ensure_raw_table(con, "github", "issues")
-    rows = [(k.id, k.cursor, r) for r in issues for k in [connector.record_key(stream, r)]]
-    warehouse.commit_page(con, table, "gh", REPO, "issues", rows, pages[-1].state, datetime.now(UTC))
+    rows = [
+        (k.id, k.cursor, warehouse.record_json(r)) for r in issues for k in [connector.record_key(stream, r)]
+    ]
+    landed = warehouse.LandedPage(table, REPO, "issues", rows, pages[-1].state)
+    warehouse.commit_pages(con, "gh", [landed], datetime.now(UTC))
     config = parse({"sources": [{"name": "gh", "type": "github", "token_env": "X", "repos": [REPO]}]})
     models.build_all(con, models.ModelParams.from_config(config, datetime(2022, 7, 20, tzinfo=UTC)))
     items = con.execute(

@@ -111,8 +111,11 @@ def land(con: duckdb.DuckDBPyConnection, stream_name: str, scope: str, records: 
     stream = next(s for s in JiraConnector.streams if s.name == stream_name)
     keyer = JiraConnector.__new__(JiraConnector)
     table = warehouse.ensure_raw_table(con, "jira", stream_name)
-    rows = [(k.id, k.cursor, r) for r in records for k in [keyer.record_key(stream, r)]]
-    warehouse.commit_page(con, table, SOURCE, scope, stream_name, rows, {}, datetime.now(UTC))
+    rows = [
+        (k.id, k.cursor, warehouse.record_json(r)) for r in records for k in [keyer.record_key(stream, r)]
+    ]
+    page = warehouse.LandedPage(table, scope, stream_name, rows, {})
+    warehouse.commit_pages(con, SOURCE, [page], datetime.now(UTC))
 
 
 def build(con: duckdb.DuckDBPyConnection) -> None:

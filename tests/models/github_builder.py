@@ -171,5 +171,6 @@ class GitHubRecords:
         for stream in STREAMS:
             table = warehouse.ensure_raw_table(con, "github", stream)
             for repo, records in self.streams[stream].items():
-                page = [(str(record["id"]), None, record) for record in records]
-                warehouse.commit_page(con, table, SOURCE, repo, stream, page, None, datetime.now(UTC))
+                rows = [(str(record["id"]), None, warehouse.record_json(record)) for record in records]
+                page = warehouse.LandedPage(table, repo, stream, rows)
+                warehouse.commit_pages(con, SOURCE, [page], datetime.now(UTC))

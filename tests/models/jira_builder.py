@@ -110,8 +110,12 @@ class JiraRecords:
         for stream in STREAMS:
             table = warehouse.ensure_raw_table(con, "jira", stream)
             for scope, records in self.streams[stream].items():
-                page = [(str(record.get("id") or record["role"]), None, record) for record in records]
-                warehouse.commit_page(con, table, SOURCE, scope, stream, page, None, datetime.now(UTC))
+                rows = [
+                    (str(record.get("id") or record["role"]), None, warehouse.record_json(record))
+                    for record in records
+                ]
+                page = warehouse.LandedPage(table, scope, stream, rows)
+                warehouse.commit_pages(con, SOURCE, [page], datetime.now(UTC))
 
 
 def built(path: Path, gh: GitHubRecords, jira: JiraRecords) -> duckdb.DuckDBPyConnection:

@@ -24,7 +24,7 @@ from typing import Any
 
 # name -> (module, function): the points of ingest, modelling and publishing.
 TARGETS = {
-    "commit": ("pipelines.warehouse", "commit_page"),  # one page and its cursor, in one transaction
+    "commit": ("pipelines.warehouse", "commit_pages"),  # pages and their cursors, in one transaction
     "census": ("pipelines.ingest", "mark_census"),  # deletions marked after an id census
     "model": ("pipelines.models", "build"),  # one model's table rebuilt
     "copy": ("pipelines.warehouse", "write_copy"),  # the working database copied for publishing
