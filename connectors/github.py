@@ -158,7 +158,7 @@ class GitHubConnector(Connector):
                 if stop_time is not None and value and parse_time(value) < stop_time:
                     done = True
                     break
-                keep.append(record)
+                keep.append(_with_issue_reference(record) if is_events else record)
                 if value and (cursor is None or parse_time(value) > parse_time(cursor)):
                     cursor = value
                 if is_events and (last_id is None or int(record["id"]) > int(last_id)):
@@ -248,3 +248,16 @@ def _later(cursor: str | None, candidate: datetime | None) -> str | None:
 def _issues_only(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The issues list mixes in pull requests; they are read from /pulls, which has more."""
     return [r for r in records if "pull_request" not in r]
+
+
+def _with_issue_reference(event: dict[str, Any]) -> dict[str, Any]:
+    """The event with its embedded issue cut to what identifies it: id, number, pull_request.
+
+    GitHub embeds the whole issue, as it is now, in every event: three quarters of the bytes of
+    the events list, a copy of what the issues stream lands already, and stale on older events.
+    """
+    issue = event.get("issue")
+    if not isinstance(issue, dict):
+        return event
+    kept = {key: issue[key] for key in ("id", "number", "pull_request") if key in issue}
+    return {**event, "issue": kept}

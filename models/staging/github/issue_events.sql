@@ -1,8 +1,8 @@
 -- GitHub issue events that shape status and milestone history: assignment, labels, closing,
 -- reopening and milestone changes, of issues only (pull request events are dropped).
 --
--- Parsed once here so that the status and membership models do not each re-read the raw JSON,
--- in which every event embeds its whole issue.
+-- Parsed once here so that the status and membership models do not each re-read the raw JSON.
+-- The connector lands each event with its embedded issue cut to id, number and pull_request.
 --
 -- columns:
 --   work_item_id: The issue's work item id '<source>:<issue id>'.
