@@ -109,6 +109,9 @@ class GitHubConnector(Connector):
         to commit with every page. For the one exception, see `SinceWalk`.
         """
         cursor = state.get("cursor")
+        if cursor is None:
+            yield from self._read_first(path, params, stream)
+            return
         since = overlap(cursor, float(self.settings.get("overlap_minutes", 10)))
         query = {**params, **({"since": format_time(since)} if since is not None else {})}
         etag = state.get("etag") if state.get("etag_params") == query else None
@@ -125,6 +128,35 @@ class GitHubConnector(Connector):
             yield Page(_issues_only(page.records), new_state)
         if walk.held(cursor) != cursor and not walk.edited:
             yield Page([], {"cursor": cursor})  # nothing moved while the wall was crossed
+
+    def _read_first(self, path: str, params: dict[str, Any], stream: Stream) -> Iterator[Page]:
+        """A first read: every issue, oldest first, through the Link header's numbered pages.
+
+        Numbered pages cost exactly one request per hundred issues, but an issue edited after its
+        page was read moves to the end of the list and every issue behind it one place back: the
+        one that slid under the page boundary is skipped. The edited issue shows up again at the
+        end, so the walk knows; it then reads `since` that issue's old `updated_at`, a query no
+        move can fool. The cursor is committed only once the walk is known to be whole.
+        """
+        seen: dict[Any, str] = {}
+        moved_from: datetime | None = None
+        cursor: str | None = None
+        for index, page in enumerate(fetch_link_pages(self.client, path, params)):
+            for record in page.records:
+                updated = record.get(stream.cursor_field)
+                before = seen.setdefault(record["id"], updated)
+                if before != updated and before:
+                    moved_from = min(parse_time(before), moved_from or parse_time(before))
+                seen[record["id"]] = updated
+            cursor = _later(cursor, _newest(page.records, stream))
+            new_state: State | None = None
+            if page.next_url is None and moved_from is None:
+                new_state = {"cursor": cursor}
+                if index == 0:  # a first read that fits on one page: its ETag proves "unchanged"
+                    new_state |= {"etag": page.etag, "etag_params": params}
+            yield Page(_issues_only(page.records), new_state)
+        if moved_from is not None:
+            yield from self._read_oldest_first(path, params, {"cursor": format_time(moved_from)}, stream)
 
     def _read_newest_first(
         self, path: str, params: dict[str, Any], state: State, stream: Stream

@@ -106,7 +106,9 @@ def titles(kind: str, org: Org) -> dict[str, str]:
 
 
 def test_github_issues_edited_while_paged_are_all_read_as_they_end() -> None:
-    """Numbered pages would skip the rows that shift back under the next page; `since` does not."""
+    """A first read pages by number, which skips a row whenever an issue read already is edited
+    (it moves to the end, the rest shift back); the edited issue comes back at the end, and the
+    read goes on `since` its old time, which no move can fool."""
     org = generate_org(seed=7, scale=0.3)
     plan = FaultPlan.parse("move:0.5,seed=2")
     with EmulatorServer(org, faults=plan) as server:
