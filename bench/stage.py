@@ -82,12 +82,14 @@ def main(argv: list[str]) -> None:
     started = time.perf_counter()
     result = profiler.runcall(function, **args) if profiler else function(**args)
     wall = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    peak = usage.ru_maxrss * 1024  # Linux reports KiB
     if profiler:
         text = io.StringIO()
         pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(40)
         Path(profile[0]).write_text(text.getvalue(), encoding="utf-8")
-    payload = {"wall_seconds": wall, "peak_rss_bytes": peak, **result}
+    cpu = usage.ru_utime + usage.ru_stime  # imports included: a floor for the stage's own
+    payload = {"wall_seconds": wall, "peak_rss_bytes": peak, "cpu_seconds": cpu, **result}
     Path(result_path).write_text(json.dumps(payload, indent=2), encoding="utf-8")
 
 

@@ -11,6 +11,7 @@ import logging
 import os
 import queue
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -129,6 +130,18 @@ def _fetch_scope(
         out.put(_ScopeDone(scope, error))
 
 
+# A transaction costs milliseconds whatever its size: the writer gathers pages for a moment and
+# commits them together. Gathering stops early at this many rows or bytes, or when a scope ends.
+BATCH_ROWS, BATCH_BYTES = 5000, 8 * 2**20
+BATCH_SECONDS = 0.25
+# Pages waiting for the writer (their records already JSON): enough to ride out a checkpoint.
+QUEUED_PAGES = 16
+# The writer appends small batches and probes the raw tables by key: DuckDB needs little memory
+# for that, and its cache must not grow with the raw tables (ingest memory stays flat). One
+# DuckDB thread leaves the other core to the fetch threads; checkpoints come every 64 MB of WAL.
+INGEST_DUCKDB = {"memory_limit": "128MB", "threads": "1", "checkpoint_threshold": "64MB"}
+
+
 def sync_source(
     con: duckdb.DuckDBPyConnection,
     source: GitHubSource | JiraSource,
@@ -138,9 +151,15 @@ def sync_source(
     """Sync every scope and stream of one source; record the run in ops.sync_runs.
 
     Scopes (repos, projects) are fetched by up to `source.concurrency` threads; this thread is the
-    single DuckDB writer and commits each page with its state as it arrives.
+    single DuckDB writer and commits the pages as they arrive, each with its state.
     """
-    connector = connector or make_connector(source)
+    with warehouse.settings(con, INGEST_DUCKDB):
+        return _sync(con, source, run_id, connector or make_connector(source))
+
+
+def _sync(
+    con: duckdb.DuckDBPyConnection, source: GitHubSource | JiraSource, run_id: str, connector: Connector
+) -> SyncResult:
     warehouse.ensure_ops(con)
     warehouse.start_run(con, run_id, source.name, source.type)
     result = SyncResult(source.name)
@@ -156,7 +175,7 @@ def sync_source(
         for scope in scopes
     }
     due = {s for s in scopes if s not in fresh and census_due(con, source, s)}
-    out: queue.Queue = queue.Queue(maxsize=2 * source.concurrency)
+    out: queue.Queue = queue.Queue(maxsize=QUEUED_PAGES)
     stop = threading.Event()
     failure: BaseException | None = None
     try:
@@ -213,17 +232,25 @@ def sync_source(
 
 
 def _queued(out: queue.Queue) -> list[Any]:
-    """What the fetch threads queued: wait for one item, then take the others already there.
+    """What the fetch threads queued: wait for one item, then gather pages for a moment.
 
-    While the writer commits, pages pile up; committing them together (`warehouse.commit_pages`)
-    lets the writer catch up instead of paying a transaction per page.
+    Returns once BATCH_ROWS rows or BATCH_SECONDS have gone by, or an item other than a page came
+    (a census, a scope done), so that a scope's end is never held back.
     """
     items = [out.get()]
-    while len(items) < out.maxsize:
+    if not isinstance(items[0], warehouse.LandedPage):
+        return items
+    rows, size = len(items[0].rows), items[0].size
+    deadline = time.monotonic() + BATCH_SECONDS
+    while rows < BATCH_ROWS and size < BATCH_BYTES:
         try:
-            items.append(out.get_nowait())
+            item = out.get(timeout=max(0.0, deadline - time.monotonic()))
         except queue.Empty:
             break
+        items.append(item)
+        if not isinstance(item, warehouse.LandedPage):
+            break
+        rows, size = rows + len(item.rows), size + item.size
     return items
 
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 import glob
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -88,6 +89,23 @@ COMMENT ON COLUMN ops.sync_runs.error IS 'Why it failed, in one line; null on su
 """
 
 
+@contextmanager
+def settings(con: duckdb.DuckDBPyConnection, values: Mapping[str, str]) -> Iterator[None]:
+    """DuckDB settings changed for a block of work and put back afterwards, even if it fails.
+
+    Put back as DuckDB reports them: a memory limit to a tenth of its unit (2 GB comes back as
+    1.8 GiB), close enough for a cache size.
+    """
+    before = {name: con.execute("SELECT current_setting(?)", [name]).fetchall()[0][0] for name in values}
+    try:
+        for name, value in values.items():
+            con.execute(f"SET {name} = '{value}'")
+        yield
+    finally:
+        for name, value in before.items():
+            con.execute(f"SET {name} = '{value}'")
+
+
 def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     """Whether `schema.table` exists in the connection's own database."""
     schema, _, name = table.partition(".")
@@ -155,19 +173,28 @@ def has_rows(con: duckdb.DuckDBPyConnection, table: str, source: str, scope: str
 class LandedPage:
     """One page to land: its raw table, scope and stream, its rows, and the stream state it completes.
 
-    `rows` are (id, cursor time, record as JSON text); `state` is None when the page completes none.
+    `rows` are (id, cursor time, record as UTF-8 JSON); `state` is None when the page completes none.
     """
 
     table: str
     scope: str
     stream: str
-    rows: list[tuple[str, datetime | None, str]]
+    rows: list[tuple[str, datetime | None, bytes]]
     state: Mapping[str, Any] | None = None
 
+    @property
+    def size(self) -> int:
+        """Bytes of JSON the page holds."""
+        return sum(len(data) for _, _, data in self.rows)
 
-def record_json(record: Mapping[str, Any]) -> str:
-    """A record as compact JSON text, keys in the order the API sent them."""
-    return orjson.dumps(record).decode()
+
+def record_json(record: Mapping[str, Any]) -> bytes:
+    """A record as compact UTF-8 JSON, keys in the order the API sent them.
+
+    Bytes, not str: a page waiting for the writer takes a byte per ASCII character whatever else
+    its text holds (a str holding one Chinese name takes two or four per character).
+    """
+    return orjson.dumps(record)
 
 
 def commit_pages(
@@ -198,7 +225,7 @@ def commit_pages(
 
 def _by_table(source: str, pages: Sequence[LandedPage], synced_at: datetime) -> dict[str, pa.Table]:
     """One Arrow table per raw table (never row-by-row inserts); the last copy of a repeated id wins."""
-    latest: dict[str, dict[str, tuple[str, datetime | None, str]]] = {}
+    latest: dict[str, dict[str, tuple[str, datetime | None, bytes]]] = {}
     for page in pages:
         rows = latest.setdefault(page.table, {})
         for record_id, cursor, data in page.rows:
@@ -221,23 +248,23 @@ def _by_table(source: str, pages: Sequence[LandedPage], synced_at: datetime) -> 
 
 def _upsert(con: duckdb.DuckDBPyConnection, table: str, batch: pa.Table) -> int:
     """Land the batch's new and changed rows in `table`; returns how many."""
-    con.register("_batch", batch)  # DuckDB 2 refuses while a result is unread: fetch them all
-    try:
-        # Compare by hash: the probe reads the narrow key and hash columns of the raw table,
-        # never its JSON.
-        con.execute(
-            f"""
-            CREATE OR REPLACE TEMP TABLE _changed AS
-            SELECT b.source, b.scope, b.id, b.updated_at, b.data::JSON AS data, b.synced_at,
-                   hash(b.data) AS data_hash, t.id IS NOT NULL AS stored
-            FROM _batch b
-            LEFT JOIN (SELECT source, id, data_hash, deleted_at FROM {table}) t
-                   ON t.source = b.source AND t.id = b.id
-            WHERE t.id IS NULL OR t.data_hash <> hash(b.data) OR t.deleted_at IS NOT NULL
-            """
-        )
-    finally:
-        con.unregister("_batch")
+    # DuckDB 2 refuses to register while a result is unread: every result here is fetched whole.
+    # A failing statement leaves the registration to the next batch, which replaces it (an
+    # unregister in the aborted transaction would raise over the error that matters).
+    con.register("_batch", batch)
+    # Compare by hash: the probe reads the narrow key and hash columns of the raw table, never its JSON.
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _changed AS
+        SELECT b.source, b.scope, b.id, b.updated_at, b.data::JSON AS data, b.synced_at,
+               hash(b.data) AS data_hash, t.id IS NOT NULL AS stored
+        FROM _batch b
+        LEFT JOIN (SELECT source, id, data_hash, deleted_at FROM {table}) t
+               ON t.source = b.source AND t.id = b.id
+        WHERE t.id IS NULL OR t.data_hash <> hash(b.data) OR t.deleted_at IS NOT NULL
+        """
+    )
+    con.unregister("_batch")
     ((changed, stored),) = con.execute("SELECT count(*), bool_or(stored) FROM _changed").fetchall()
     if stored:
         # Only a new version of a stored record needs the old one deleted; a first sync skips it.
