@@ -38,8 +38,18 @@ def markdown(results: dict[str, Any], targets: list[Target]) -> str:
         "",
         "Each stage is a process of its own; requests are counted by the emulator (304s included).",
         "The bare loop only downloads the same pages; the sync is `pipelines.ingest.sync_source` per source.",
+        "CPU is the stage process's user and system time, its imports included; the emulator has the other core.",
         *_header(
-            "scale", "stage", "seconds", "requests", "records", "records/s", "MB", "peak RSS MiB", text=2
+            "scale",
+            "stage",
+            "seconds",
+            "requests",
+            "records",
+            "records/s",
+            "MB",
+            "CPU s",
+            "peak RSS MiB",
+            text=2,
         ),
     ]
     for scale in results["scales"]:
@@ -89,7 +99,7 @@ def markdown(results: dict[str, Any], targets: list[Target]) -> str:
         "",
         "## Reproduce",
         "",
-        "    make bench                       # ~20 min on 2 cores; rewrites bench/results.{md,json}",
+        "    make bench                       # ~15 min on 2 cores; rewrites bench/results.{md,json}",
         "    .venv/bin/python -m bench --quick --out /tmp/bench   # one tiny scale, ~20 s (the smoke test)",
         "    .venv/bin/python -m bench --profile --work /tmp/bench-work   # cProfile of each stage there",
         "",
@@ -109,8 +119,9 @@ def _stage_row(scale: str, name: str, stage: dict[str, Any]) -> str:
     statuses = ", ".join(f"{count}×{status}" for status, count in sorted(stage.get("by_status", {}).items()))
     rate = f"{records / seconds:,.0f}" if records and seconds else "—"
     megabytes = f"{stage['bytes'] / 1e6:.0f}" if "bytes" in stage else "—"
+    cpu = f"{stage['cpu_seconds']:.1f}" if "cpu_seconds" in stage else "—"
     stopped = " (stopped)" if stage.get("timed_out") else ""
     return (
         f"| {scale} | {name} | {seconds:.1f}{stopped} | {stage['requests']} ({statuses}) | "
-        f"{records if records is not None else '—'} | {rate} | {megabytes} | {stage['peak_rss_bytes'] / MIB:.0f} |"
+        f"{records if records is not None else '—'} | {rate} | {megabytes} | {cpu} | {stage['peak_rss_bytes'] / MIB:.0f} |"
     )

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar, Literal
 
 from connectors.http import ConnectorError, HttpClient
@@ -126,6 +127,25 @@ def overlap(cursor: str | None, minutes: float) -> datetime | None:
     return parse_time(cursor) - timedelta(minutes=minutes)
 
 
+def resume_from(cursor: str | None, read_at: str | None, minutes: float) -> datetime | None:
+    """Where the next read of a list ordered by update time starts (inclusive), given the newest
+    update read (`cursor`) and when the server answered that read (`read_at`, its Date header).
+
+    A write the server did not list yet when it answered was made at most `minutes` before that
+    answer. When the cursor is older than that window, nothing was in flight: the next read starts
+    just after the cursor, and re-reads nothing. Otherwise it starts at the window, which the cursor
+    is in. Without `read_at`, at the cursor minus the window.
+    """
+    if not cursor:
+        return None
+    newest, window = parse_time(cursor), timedelta(minutes=minutes)
+    if read_at is None:
+        return newest - window
+    if parse_time(read_at) - window > newest:
+        return newest + timedelta(seconds=1)
+    return parse_time(read_at) - window
+
+
 @dataclass
 class Fetched:
     """One page as fetched: its records, whether the server said 'not modified', and what follows."""
@@ -135,6 +155,7 @@ class Fetched:
     etag: str | None = None
     next_url: str | None = None
     not_modified: bool = False
+    served_at: str | None = None  # the server's Date header, as a UTC ISO time
 
 
 def fetch_link_pages(
@@ -156,5 +177,19 @@ def fetch_link_pages(
         if not isinstance(body, list):
             raise ConnectorError(f"GET {path}: expected a JSON array, got {type(body).__name__}")
         next_url = response.links.get("next", {}).get("url")
-        yield Fetched(records=body, url=response.url, etag=response.headers.get("ETag"), next_url=next_url)
+        yield Fetched(
+            records=body,
+            url=response.url,
+            etag=response.headers.get("ETag"),
+            next_url=next_url,
+            served_at=_served_at(response.headers.get("Date")),
+        )
         url, query, headers = next_url, None, None
+
+
+def _served_at(date: str | None) -> str | None:
+    """An HTTP Date header as a UTC ISO time; None when absent or unreadable."""
+    try:
+        return parsedate_to_datetime(date).astimezone(UTC).isoformat() if date else None
+    except (TypeError, ValueError):
+        return None

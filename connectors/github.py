@@ -12,19 +12,18 @@ What it gets right that incumbents did not (see shared spec trackers.md):
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, ClassVar
 
 from connectors.base import (
     Connector,
-    Fetched,
     Page,
     State,
     Stream,
     fetch_link_pages,
     format_time,
-    overlap,
     parse_time,
+    resume_from,
 )
 from connectors.http import HttpClient
 
@@ -90,44 +89,12 @@ class GitHubConnector(Connector):
         state = state or {}
         params = {**stream.params, "per_page": int(self.settings.get("per_page", 100))}
         path = stream.path.format(scope=scope)
-        if stream.name == "issues":
-            yield from self._read_oldest_first(path, params, state, stream)
-        elif stream.name == "milestones":
+        if stream.name == "milestones":
             yield from self._read_full(path, params, state)
+        elif stream.name == "issues" and not state.get("cursor"):
+            yield from self._read_first(path, params, stream)
         else:
             yield from self._read_newest_first(path, params, state, stream)
-
-    def _read_oldest_first(
-        self, path: str, params: dict[str, Any], state: State, stream: Stream
-    ) -> Iterator[Page]:
-        """Issues by updated_at ascending, each page asked for `since` the newest one already read.
-
-        Numbered pages over a list sorted on a changing field skip rows: an issue updated after its
-        page was read moves to the end, and every row behind it shifts back one place, under the
-        next page's offset. Asking each page afresh from the newest `updated_at` read so far skips
-        none (ties at that second are read twice, harmlessly), so that `updated_at` is a cursor safe
-        to commit with every page. For the one exception, see `SinceWalk`.
-        """
-        cursor = state.get("cursor")
-        if cursor is None:
-            yield from self._read_first(path, params, stream)
-            return
-        since = overlap(cursor, float(self.settings.get("overlap_minutes", 10)))
-        query = {**params, **({"since": format_time(since)} if since is not None else {})}
-        etag = state.get("etag") if state.get("etag_params") == query else None
-        walk = SinceWalk(self.client, path, params, stream)
-        for index, page in enumerate(walk.pages(query, etag)):
-            if page.not_modified:
-                yield Page([], None)
-                return
-            cursor = _later(cursor, _newest(page.records, stream))
-            new_state: State = {"cursor": walk.held(cursor)}
-            # A 304 on an oldest-first list proves nothing changed only when it fits on one page.
-            if index == 0 and page.next_url is None:
-                new_state |= {"etag": page.etag, "etag_params": query}
-            yield Page(_issues_only(page.records), new_state)
-        if walk.held(cursor) != cursor and not walk.edited:
-            yield Page([], {"cursor": cursor})  # nothing moved while the wall was crossed
 
     def _read_first(self, path: str, params: dict[str, Any], stream: Stream) -> Iterator[Page]:
         """A first read: every issue, oldest first, through the Link header's numbered pages.
@@ -135,13 +102,13 @@ class GitHubConnector(Connector):
         Numbered pages cost exactly one request per hundred issues, but an issue edited after its
         page was read moves to the end of the list and every issue behind it one place back: the
         one that slid under the page boundary is skipped. The edited issue shows up again at the
-        end, so the walk knows; it then reads `since` that issue's old `updated_at`, a query no
-        move can fool. The cursor is committed only once the walk is known to be whole.
+        end, so the walk knows, and then reads everything updated `since` that issue's old
+        `updated_at`, a query no move can fool. The cursor is committed once the walk is whole.
         """
         seen: dict[Any, str] = {}
         moved_from: datetime | None = None
         cursor: str | None = None
-        for index, page in enumerate(fetch_link_pages(self.client, path, params)):
+        for page in fetch_link_pages(self.client, path, params):
             for record in page.records:
                 updated = record.get(stream.cursor_field)
                 before = seen.setdefault(record["id"], updated)
@@ -149,37 +116,45 @@ class GitHubConnector(Connector):
                     moved_from = min(parse_time(before), moved_from or parse_time(before))
                 seen[record["id"]] = updated
             cursor = _later(cursor, _newest(page.records, stream))
-            new_state: State | None = None
-            if page.next_url is None and moved_from is None:
-                new_state = {"cursor": cursor}
-                if index == 0:  # a first read that fits on one page: its ETag proves "unchanged"
-                    new_state |= {"etag": page.etag, "etag_params": params}
-            yield Page(_issues_only(page.records), new_state)
+            done = page.next_url is None and moved_from is None
+            state = {"cursor": cursor, "read_at": page.served_at} if done else None
+            yield Page(_issues_only(page.records), state)
         if moved_from is not None:
-            yield from self._read_oldest_first(path, params, {"cursor": format_time(moved_from)}, stream)
+            yield from self._read_newest_first(path, params, {}, stream, since=moved_from)
 
     def _read_newest_first(
-        self, path: str, params: dict[str, Any], state: State, stream: Stream
+        self,
+        path: str,
+        params: dict[str, Any],
+        state: State,
+        stream: Stream,
+        since: datetime | None = None,
     ) -> Iterator[Page]:
-        """Lists without `since` (pulls, events), newest first: read until the cursor, state at the end.
+        """Issues after the first read, pulls and events: newest first, down to where the last
+        read ended; the state is committed at the end of the walk.
 
-        Pull requests stop at the stored updated_at minus the overlap; events are immutable and
-        stop at the highest event id already stored.
+        Issues and pulls stop at `resume_from` their cursor (issues ask the server `since` it, so
+        the list ends there); events are immutable and stop at the highest event id stored. Page one
+        of a newest-first list changes whenever anything in it does, so its ETag proves a quiet
+        stream with one 304. Numbered pages are safe here: an issue edited mid-walk moves to the
+        front, so pages behind it only shift forward (a row read twice); it is read next run.
         """
         is_events = stream.name == "issue_events"
         stop_id = int(state["last_id"]) if is_events and state.get("last_id") else None
-        stop_time = (
-            None
-            if is_events
-            else overlap(state.get("cursor"), float(self.settings.get("overlap_minutes", 10)))
-        )
-        cursor, last_id, etag = state.get("cursor"), state.get("last_id"), None
-        for index, page in enumerate(fetch_link_pages(self.client, path, params, state.get("etag"))):
+        overlap_minutes = float(self.settings.get("overlap_minutes", 10))
+        if since is None and not is_events:
+            since = resume_from(state.get("cursor"), state.get("read_at"), overlap_minutes)
+        if stream.name == "issues":
+            params = {**params, "direction": "desc", "since": format_time(since)} if since else params
+        etag = state.get("etag") if state.get("etag_params") == params else None
+        cursor, last_id = state.get("cursor"), state.get("last_id")
+        new_state: State = {"etag_params": params}
+        for index, page in enumerate(fetch_link_pages(self.client, path, params, etag)):
             if page.not_modified:
                 yield Page([], None)
                 return
             if index == 0:
-                etag = page.etag
+                new_state |= {"etag": page.etag, "read_at": page.served_at}
             keep = []
             done = False
             for record in page.records:
@@ -187,17 +162,16 @@ class GitHubConnector(Connector):
                     done = True
                     break
                 value = record.get(stream.cursor_field)
-                if stop_time is not None and value and parse_time(value) < stop_time:
+                if not is_events and since is not None and value and parse_time(value) < since:
                     done = True
                     break
                 keep.append(_with_issue_reference(record) if is_events else record)
-                if value and (cursor is None or parse_time(value) > parse_time(cursor)):
-                    cursor = value
+                cursor = _later(cursor, parse_time(value) if value else None)
                 if is_events and (last_id is None or int(record["id"]) > int(last_id)):
                     last_id = record["id"]
             final = done or page.next_url is None
-            new_state = {"cursor": cursor, "etag": etag} | ({"last_id": last_id} if is_events else {})
-            yield Page(keep, new_state if final else None)
+            new_state |= {"cursor": cursor} | ({"last_id": last_id} if is_events else {})
+            yield Page(_issues_only(keep) if stream.name == "issues" else keep, new_state if final else None)
             if final:
                 return
 
@@ -212,55 +186,6 @@ class GitHubConnector(Connector):
             yield Page(
                 page.records, ({"etag": page.etag} if single else {}) if page.next_url is None else None
             )
-
-
-class SinceWalk:
-    """The pages of an oldest-first issues list, each asked `since` the newest `updated_at` read.
-
-    More than a page of issues updated in one second (a wall) cannot be paged by `since`: the wall
-    is followed through the Link header, then `since` resumes the second after it. Numbered pages
-    through the wall skip one of its rows if another is edited meanwhile (it leaves the wall for
-    the end of the list), so once a wall was crossed the cursor is `held` at the wall's second,
-    and released at the end of the walk only if no issue came back `edited`.
-    """
-
-    def __init__(self, client: HttpClient, path: str, params: dict[str, Any], stream: Stream) -> None:
-        self.client, self.path, self.params, self.stream = client, path, params, stream
-        self.wall: datetime | None = None
-        self.edited = False
-        self._seen: dict[Any, Any] = {}
-
-    def pages(self, query: dict[str, Any], etag: str | None) -> Iterator[Fetched]:
-        while True:
-            page = self._noted(next(fetch_link_pages(self.client, self.path, query, etag)))
-            yield page
-            newest = _newest(page.records, self.stream)
-            if page.not_modified or page.next_url is None or newest is None:
-                return
-            if format_time(newest) == query.get("since"):
-                self.wall = self.wall or newest
-                for walled in fetch_link_pages(self.client, page.next_url, {}):
-                    yield self._noted(walled)
-                    if walled.next_url is None:
-                        return
-                    if (_newest(walled.records, self.stream) or newest) > newest:
-                        break
-                newest += timedelta(seconds=1)
-            query, etag = {**self.params, "since": format_time(newest)}, None
-
-    def held(self, cursor: str | None) -> str | None:
-        """The cursor safe to commit: no later than the wall's second once a wall was crossed."""
-        if self.wall is None or cursor is None or parse_time(cursor) <= self.wall:
-            return cursor
-        return format_time(self.wall)
-
-    def _noted(self, page: Fetched) -> Fetched:
-        """Note each issue's updated_at: one that comes back with another was edited mid-walk."""
-        for record in page.records:
-            updated = record.get(self.stream.cursor_field)
-            self.edited |= self._seen.setdefault(record["id"], updated) != updated
-            self._seen[record["id"]] = updated
-        return page
 
 
 def _newest(records: list[dict[str, Any]], stream: Stream) -> datetime | None:

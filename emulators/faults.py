@@ -32,6 +32,7 @@ from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
 from emulators.exchange import Response, json_bytes
+from emulators.github import SECONDARY_MESSAGE
 from emulators.org import Org
 
 T = TypeVar("T")
@@ -47,10 +48,6 @@ JIRA_SEARCH = re.compile(r"^/jira/rest/api/[23]/search(/jql)?$")
 EDIT_MARK = re.compile(r" \[edit \d+\]$")
 
 SERVER_ERRORS = {"500": "Internal server error", "502": "Bad gateway", "503": "Service unavailable"}
-SECONDARY_MESSAGE = (
-    "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. "
-    "If you reach out to GitHub Support for help, please include the request ID."
-)
 
 
 @dataclass(frozen=True)

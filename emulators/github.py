@@ -13,6 +13,7 @@ import hashlib
 import itertools
 import math
 import re
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -27,6 +28,12 @@ from emulators.github_rate_limit import Budget, RateLimits
 DOCS = "https://docs.github.com/rest"
 RATE_LIMIT_DOCS = "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"
 ANONYMOUS_LIMIT = 60  # GitHub's budget for requests without a token
+# GitHub's secondary limit on concurrency: no more than 100 requests in flight at once.
+MAX_CONCURRENT = 100
+SECONDARY_MESSAGE = (
+    "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. "
+    "If you reach out to GitHub Support for help, please include the request ID."
+)
 DEFAULT_PER_PAGE, MAX_PER_PAGE = 30, 100
 
 REPO_BY_NAME = re.compile(r"^/repos/(?P<owner>[^/]+)/(?P<name>[^/]+)(?P<rest>/.*)?$")
@@ -71,7 +78,12 @@ class Listing:
 
 
 class GitHubApi:
-    """The handler mounted at /github. `rate_limit` is each token's budget per `window_seconds`."""
+    """The handler mounted at /github. `rate_limit` is each token's budget per `window_seconds`.
+
+    More than `max_concurrent` requests in flight at once meet the secondary limit (a 403 with
+    `Retry-After: secondary_retry_after`), as on GitHub; `concurrency_refusals` counts them and
+    `peak_in_flight` is the most requests seen in flight at once.
+    """
 
     def __init__(
         self,
@@ -79,13 +91,35 @@ class GitHubApi:
         rate_limit: int = 5000,
         window_seconds: int = 3600,
         limits: RateLimits | None = None,
+        max_concurrent: int = MAX_CONCURRENT,
+        secondary_retry_after: int = 60,
     ) -> None:
         self.model = model
         self.rate_limit = rate_limit
         self.limits = limits or RateLimits(window_seconds)
+        self.max_concurrent, self.secondary_retry_after = max_concurrent, secondary_retry_after
+        self.concurrency_refusals = self.peak_in_flight = 0
+        self._in_flight = 0
+        self._in_flight_lock = threading.Lock()
         self._request_ids = itertools.count(1)
 
     def handle(self, request: Request) -> Response:
+        with self._in_flight_lock:
+            self._in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self._in_flight)
+            refused = self._in_flight > self.max_concurrent
+            self.concurrency_refusals += refused
+        try:
+            if refused:
+                body = json_bytes({"message": SECONDARY_MESSAGE, "documentation_url": RATE_LIMIT_DOCS})
+                headers = [("Content-Type", "application/json; charset=utf-8")]
+                return Response(403, body, [*headers, ("Retry-After", str(self.secondary_retry_after))])
+            return self._answer(request)
+        finally:
+            with self._in_flight_lock:
+                self._in_flight -= 1
+
+    def _answer(self, request: Request) -> Response:
         token = _token(request.headers.get("Authorization"))
         if not token:
             anonymous = ("anonymous", ANONYMOUS_LIMIT)

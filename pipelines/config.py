@@ -47,7 +47,9 @@ class SourceBase(Strict):
     secondary_wait_seconds: float = Field(60.0, ge=0)  # floor for a secondary limit without Retry-After
     overlap_minutes: float = Field(10.0, ge=0)
     census_days: float = Field(7.0, gt=0)  # how often to list every id and mark the missing deleted
-    concurrency: int = Field(4, ge=1, le=32)  # repos or projects fetched at once, within the API budget
+    # Repos or projects fetched at once, each by one thread with one request in flight: well within
+    # GitHub's secondary limit (100 concurrent requests) and Jira Cloud's per-user limits.
+    concurrency: int = Field(4, ge=1, le=32)
 
     @field_validator("name")
     @classmethod

@@ -8,12 +8,11 @@ once each: nothing lost, nothing stale, no ghost of a deleted or transferred iss
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 
 import duckdb
 
-from connectors.base import parse_time
+from connectors.base import parse_time, resume_from
 from emulators.org import Org
 
 Item = tuple[str, str]  # (title, status)
@@ -80,23 +79,24 @@ def count_duplicates(con: duckdb.DuckDBPyConnection) -> int:
     )
 
 
-def cursor_violations(work_database: Path, org: Org, overlap: timedelta = timedelta(minutes=10)) -> list[str]:
+def cursor_violations(work_database: Path, org: Org, overlap_minutes: float = 10) -> list[str]:
     """Issues the next run would not read again although raw lacks them or holds an older version.
 
-    The next run reads from each committed cursor minus the overlap; whatever was updated before
-    that must already be in raw as it is now, or it is lost. (An issue updated later is read next
-    run: that is what the overlap and the cursor are for.)
+    The next run reads from where each committed state says (`resume_from` its cursor and read
+    time, or the cursor minus the overlap); whatever was updated before that must already be in
+    raw as it is now, or it is lost. (An issue updated later is read next run: that is what the
+    overlap and the cursor are for.)
     """
     with duckdb.connect(str(work_database), read_only=True) as con:
         tables = {
             row[0]
             for row in con.execute("SELECT schema_name || '.' || table_name FROM duckdb_tables()").fetchall()
         }
-        cursors = {
-            (source_type, scope): parse_time(cursor)
-            for source_type, scope, cursor in con.execute(
+        resumes = {
+            (source_type, scope): resume_from(cursor, read_at, overlap_minutes)
+            for source_type, scope, cursor, read_at in con.execute(
                 """
-                SELECT DISTINCT r.source_type, s.scope, s.state ->> 'cursor'
+                SELECT DISTINCT r.source_type, s.scope, s.state ->> 'cursor', s.state ->> 'read_at'
                 FROM ops.sync_state s JOIN ops.sync_runs r USING (source)
                 WHERE s.stream = 'issues' AND s.state ->> 'cursor' IS NOT NULL
                 """
@@ -115,14 +115,10 @@ def cursor_violations(work_database: Path, org: Org, overlap: timedelta = timede
         }
     violations = []
     for (kind, scope, record_id, updated), key in _tracker_versions(org):
-        cursor = cursors.get((kind, scope))
-        if (
-            cursor is not None
-            and updated < cursor - overlap
-            and stored.get((kind, scope, record_id)) != updated
-        ):
+        resume = resumes.get((kind, scope))
+        if resume is not None and updated < resume and stored.get((kind, scope, record_id)) != updated:
             violations.append(
-                f"{key} (updated {updated:%Y-%m-%d %H:%M:%S}, cursor {cursor:%Y-%m-%d %H:%M:%S})"
+                f"{key} (updated {updated:%Y-%m-%d %H:%M:%S}, next read from {resume:%Y-%m-%d %H:%M:%S})"
             )
     return violations
 

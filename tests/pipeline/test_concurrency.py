@@ -1,0 +1,56 @@
+"""Repos are fetched in parallel, never past the tracker's concurrency budget."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from emulators.exchange import Request
+from emulators.generator import generate_org
+from emulators.github import GitHubApi
+from emulators.server import EmulatorServer
+from pipelines import ingest
+from pipelines.config import GitHubSource
+
+REPOS = ["acme/web", "acme/api", "acme/mobile"]
+
+
+def test_parallel_repos_stay_within_the_secondary_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    org = generate_org(seed=7, scale=0.3)
+    api = GitHubApi(org.github, max_concurrent=3)
+    monkeypatch.setenv("GH_TOKEN", "t")
+    with EmulatorServer(org, mounts={"/github": api}) as server:
+        source = GitHubSource(
+            name="gh", type="github", token_env="GH_TOKEN", repos=REPOS, base_url=server.github_url,
+            per_page=20, concurrency=3,
+        )  # fmt: skip
+        with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+            result = ingest.sync_source(con, source, "run-1")
+    assert result.error is None and result.records["issues"] > 100
+    assert api.peak_in_flight >= 2  # the repos were read in parallel...
+    assert api.concurrency_refusals == 0  # ...and never past the budget
+
+
+def test_a_request_past_the_limit_is_refused_with_retry_after() -> None:
+    org = generate_org(seed=7, scale=0.1)
+    api = GitHubApi(org.github, max_concurrent=1, secondary_retry_after=7)
+    request = Request(
+        "GET", "/repos/acme/web/milestones", "", {"Authorization": "Bearer t"}, b"", "http://x/github"
+    )
+    answers = []
+    with org.github.lock:  # the first request waits inside the emulator, in flight
+        first = threading.Thread(target=lambda: answers.append(api.handle(request)))
+        first.start()
+        while api.peak_in_flight < 1:
+            time.sleep(0.001)
+        refused = api.handle(request)
+    first.join()
+    assert refused.status == 403 and ("Retry-After", "7") in refused.headers
+    assert b"secondary rate limit" in refused.body
+    assert answers[0].status == 200 and api.concurrency_refusals == 1
