@@ -7,12 +7,13 @@ lands in `ops.sync_runs` and is raised to the caller (Dagster retries, then mark
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import queue
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -177,34 +178,20 @@ def _sync(
     due = {s for s in scopes if s not in fresh and census_due(con, source, s)}
     out: queue.Queue = queue.Queue(maxsize=QUEUED_PAGES)
     stop = threading.Event()
-    failure: BaseException | None = None
     try:
         with ThreadPoolExecutor(
             max_workers=source.concurrency, thread_name_prefix=f"fetch-{source.name}"
         ) as pool:
-            for scope in scopes:
+            fetches = [
                 pool.submit(_fetch_scope, connector, scope, states[scope], tables, scope in due, out, stop)
-            pending = len(scopes)
-            while pending:
-                pages: list[warehouse.LandedPage] = []
-                for item in _queued(out):
-                    if failure is not None:  # drop what comes after a failure; count the threads out
-                        pending -= isinstance(item, _ScopeDone)
-                        continue
-                    if isinstance(item, warehouse.LandedPage):
-                        pages.append(item)
-                        continue
-                    _commit(con, source.name, pages, result)  # what came before, first
-                    pages = []
-                    if isinstance(item, _ScopeDone):
-                        pending -= 1
-                        if item.error is not None:
-                            failure = item.error
-                            stop.set()  # the other threads stop at their next page
-                    else:
-                        result.deleted += mark_census(con, connector, source.name, item.scope, item.present)
-                if failure is None:
-                    _commit(con, source.name, pages, result)
+                for scope in scopes
+            ]
+            try:
+                failure = _write(con, connector, source.name, out, len(scopes), stop, result)
+            except BaseException:
+                stop.set()  # the writer itself failed: the fetch threads stop at their next page,
+                _release(out, fetches)  # once the queue lets go of the one they are putting
+                raise
         if failure is not None:
             raise failure
         now = datetime.now(UTC)
@@ -229,6 +216,51 @@ def _sync(
         raise ConnectorError(f"source {source.name}: {result.error}")
     log.info("source %s: %d records, %d requests", source.name, result.total_records, result.requests)
     return result
+
+
+def _write(
+    con: duckdb.DuckDBPyConnection,
+    connector: Connector,
+    source: str,
+    out: queue.Queue,
+    pending: int,
+    stop: threading.Event,
+    result: SyncResult,
+) -> BaseException | None:
+    """The writer: commit what the fetch threads queue, in order, until all `pending` are done.
+
+    Returns the first fetch thread's failure (the others are told to stop, what they still queue
+    is dropped), or None.
+    """
+    failure: BaseException | None = None
+    while pending:
+        pages: list[warehouse.LandedPage] = []
+        for item in _queued(out):
+            if failure is not None:  # drop what comes after a failure; count the threads out
+                pending -= isinstance(item, _ScopeDone)
+                continue
+            if isinstance(item, warehouse.LandedPage):
+                pages.append(item)
+                continue
+            _commit(con, source, pages, result)  # what came before, first
+            pages = []
+            if isinstance(item, _ScopeDone):
+                pending -= 1
+                if item.error is not None:
+                    failure = item.error
+                    stop.set()  # the other threads stop at their next page
+            else:
+                result.deleted += mark_census(con, connector, source, item.scope, item.present)
+        if failure is None:
+            _commit(con, source, pages, result)
+    return failure
+
+
+def _release(out: queue.Queue, fetches: list[Future]) -> None:
+    """Empty the queue until every fetch thread has ended, so none waits forever to put a page."""
+    while not all(fetch.done() for fetch in fetches):
+        with contextlib.suppress(queue.Empty):
+            out.get(timeout=0.05)
 
 
 def _queued(out: queue.Queue) -> list[Any]:

@@ -13,7 +13,7 @@ from emulators.exchange import Request
 from emulators.generator import generate_org
 from emulators.github import GitHubApi
 from emulators.server import EmulatorServer
-from pipelines import ingest
+from pipelines import ingest, warehouse
 from pipelines.config import GitHubSource
 
 REPOS = ["acme/web", "acme/api", "acme/mobile"]
@@ -54,3 +54,28 @@ def test_a_request_past_the_limit_is_refused_with_retry_after() -> None:
     assert refused.status == 403 and ("Retry-After", "7") in refused.headers
     assert b"secondary rate limit" in refused.body
     assert answers[0].status == 200 and api.concurrency_refusals == 1
+
+
+@pytest.mark.timeout(60)
+def test_a_failing_writer_stops_the_fetch_threads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fetch threads blocked on a full queue are let go when the writer fails: no hang."""
+    org = generate_org(seed=7, scale=0.3)
+    commits = []
+
+    def full_disk(*args: object, **kwargs: object) -> dict[str, int]:
+        commits.append(args)
+        raise OSError("No space left on device")
+
+    monkeypatch.setenv("GH_TOKEN", "t")
+    monkeypatch.setattr(warehouse, "commit_pages", full_disk)
+    with EmulatorServer(org) as server:
+        source = GitHubSource(
+            name="gh", type="github", token_env="GH_TOKEN", repos=REPOS, base_url=server.github_url,
+            per_page=5, concurrency=3,
+        )  # fmt: skip
+        with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+            with pytest.raises(OSError, match="No space left"):
+                ingest.sync_source(con, source, "run-1")
+            status, error = con.execute("SELECT status, error FROM ops.sync_runs").fetchone()
+    assert len(commits) == 1
+    assert status == "failed" and error.startswith("interrupted: OSError")
