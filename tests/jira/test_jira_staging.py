@@ -1,6 +1,6 @@
 """Jira staging models on recorded payloads and on hand-made issues in the API's shape.
 
-Records are landed the way the pipeline lands them (warehouse.commit_page with the connector's
+Records are landed the way the pipeline lands them (warehouse.commit_pages with the connector's
 record keys) and built with the model runner, together with the canonical unions they feed.
 """
 
