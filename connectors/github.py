@@ -111,9 +111,9 @@ class GitHubConnector(Connector):
         for page in fetch_link_pages(self.client, path, params):
             for record in page.records:
                 updated = record.get(stream.cursor_field)
-                before = seen.setdefault(record["id"], updated)
-                if before != updated and before:
-                    moved_from = min(parse_time(before), moved_from or parse_time(before))
+                before = seen.get(record["id"])
+                if before and before != updated:
+                    moved_from = min(moved_from or parse_time(before), parse_time(before))
                 seen[record["id"]] = updated
             cursor = _later(cursor, _newest(page.records, stream))
             done = page.next_url is None and moved_from is None

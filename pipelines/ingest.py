@@ -266,8 +266,8 @@ def _release(out: queue.Queue, fetches: list[Future]) -> None:
 def _queued(out: queue.Queue) -> list[Any]:
     """What the fetch threads queued: wait for one item, then gather pages for a moment.
 
-    Returns once BATCH_ROWS rows or BATCH_SECONDS have gone by, or an item other than a page came
-    (a census, a scope done), so that a scope's end is never held back.
+    Returns once BATCH_ROWS rows, BATCH_BYTES of JSON or BATCH_SECONDS have gone by, or an item
+    other than a page came (a census, a scope done), so that a scope's end is never held back.
     """
     items = [out.get()]
     if not isinstance(items[0], warehouse.LandedPage):

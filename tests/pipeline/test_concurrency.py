@@ -19,6 +19,14 @@ from pipelines.config import GitHubSource
 REPOS = ["acme/web", "acme/api", "acme/mobile"]
 
 
+def three_repos(server: EmulatorServer, per_page: int) -> GitHubSource:
+    """The emulated repos as one source read by three threads (token from $GH_TOKEN)."""
+    return GitHubSource(
+        name="gh", type="github", token_env="GH_TOKEN", repos=REPOS, base_url=server.github_url,
+        per_page=per_page, concurrency=3,
+    )  # fmt: skip
+
+
 def test_parallel_repos_stay_within_the_secondary_limit(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -26,10 +34,7 @@ def test_parallel_repos_stay_within_the_secondary_limit(
     api = GitHubApi(org.github, max_concurrent=3)
     monkeypatch.setenv("GH_TOKEN", "t")
     with EmulatorServer(org, mounts={"/github": api}) as server:
-        source = GitHubSource(
-            name="gh", type="github", token_env="GH_TOKEN", repos=REPOS, base_url=server.github_url,
-            per_page=20, concurrency=3,
-        )  # fmt: skip
+        source = three_repos(server, per_page=20)
         with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
             result = ingest.sync_source(con, source, "run-1")
     assert result.error is None and result.records["issues"] > 100
@@ -69,10 +74,7 @@ def test_a_failing_writer_stops_the_fetch_threads(tmp_path: Path, monkeypatch: p
     monkeypatch.setenv("GH_TOKEN", "t")
     monkeypatch.setattr(warehouse, "commit_pages", full_disk)
     with EmulatorServer(org) as server:
-        source = GitHubSource(
-            name="gh", type="github", token_env="GH_TOKEN", repos=REPOS, base_url=server.github_url,
-            per_page=5, concurrency=3,
-        )  # fmt: skip
+        source = three_repos(server, per_page=5)
         with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
             with pytest.raises(OSError, match="No space left"):
                 ingest.sync_source(con, source, "run-1")
