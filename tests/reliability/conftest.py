@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from pipelines.demo import DEMO_EMAIL, EMAIL_ENV, TOKEN_ENV
+from tests.reliability import tally
 
 LONG = pytest.mark.reliability
 
@@ -61,10 +62,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if FIGURES.runs:
+    hostile = tally.summary()
+    if FIGURES.runs or hostile:
         terminalreporter.write_sep("-", "reliability figures")
-        for line in FIGURES.lines():
+        for line in FIGURES.lines() if FIGURES.runs else []:
             terminalreporter.write_line(line)
+        if hostile:
+            terminalreporter.write_line(hostile)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def tally_file(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Hostile-test counts go to this session's basetemp (or $TALLY_FILE), see tally.py."""
+    tally.use(tmp_path_factory.getbasetemp() / "tally.json")
 
 
 @pytest.fixture
