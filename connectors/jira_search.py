@@ -92,23 +92,35 @@ class IssueReader:
     """Reads one project's issues with complete changelogs; `fields` is the explicit field list."""
 
     def __init__(
-        self, client: HttpClient, deployment: str, fields: list[str], overlap_minutes: float
+        self,
+        client: HttpClient,
+        deployment: str,
+        fields: list[str],
+        overlap_minutes: float,
+        roles: dict[str, list[str]] | None = None,
     ) -> None:
+        """`roles`: the field roles resolved from the site's field list, kept in the state so the
+        next run can tell a field the list lost from one it never had (jira_fields)."""
         self.client = client
         self.deployment = deployment
         self.fields = fields
         self.overlap_minutes = overlap_minutes
+        self.roles = roles or {}
 
     def read(self, project: str, state: State | None, now: datetime | None = None) -> Iterator[Page]:
         state = dict(state or {})
-        if state.get("fields") != self.fields:
-            # New custom fields (an override, a field created on the site): earlier records lack
-            # them, so read everything again rather than mix shapes.
+        if "fields" not in state or set(self.fields) - set(state["fields"]):
+            # A field newly asked for (an override, a field created on the site): earlier records
+            # lack it, so read everything again rather than mix shapes. A field no longer asked
+            # for is no reason: the records read from now on just lack it.
             state = {}
         if self.deployment == "datacenter":
             yield from self._read_datacenter(project, state, now or datetime.now(UTC))
         else:
             yield from self._read_cloud(project, state, now or datetime.now(UTC))
+
+    def _state(self, cursor: str | None) -> State:
+        return {"cursor": cursor, "fields": self.fields, "roles": self.roles}
 
     def _params(self, jql: str) -> dict[str, Any]:
         return {"jql": jql, "fields": ",".join(self.fields), "expand": "changelog", "maxResults": PAGE_SIZE}
@@ -130,7 +142,7 @@ class IssueReader:
                     times = [t for t in map(updated_at, issues) if t]
                     newest = max(filter(None, [newest, *times]), default=None)
                     cursor = _later(cursor, min(times, default=None))
-                    yield Page(records, {"cursor": cursor, "fields": self.fields})
+                    yield Page(records, self._state(cursor))
             except RepeatedToken:
                 if cursor == start:
                     raise  # the search before this one ended where it began: no progress to resume
@@ -138,7 +150,7 @@ class IssueReader:
                 continue
             break
         final = min(newest, now) if newest else None
-        yield Page([], {"cursor": _later(cursor, final), "fields": self.fields})
+        yield Page([], self._state(_later(cursor, final)))
 
     def _read_datacenter(self, project: str, state: State, now: datetime) -> Iterator[Page]:
         cursor = state.get("cursor")
@@ -164,11 +176,11 @@ class IssueReader:
                 walk["shrank"] = walk["shrank"] or (walk["total"] is not None and page.total < walk["total"])
                 walk["total"] = page.total
             walk["start_at"] = page.start_at + len(page.items)
-            yield Page(records, {"cursor": cursor, "fields": self.fields, "walk": dict(walk)})
+            yield Page(records, self._state(cursor) | {"walk": dict(walk)})
         newest = walk["newest"]
         if not walk["shrank"] and newest and (cursor is None or parse_time(newest) > parse_time(cursor)):
             cursor = newest
-        yield Page([], {"cursor": cursor, "fields": self.fields})
+        yield Page([], self._state(cursor))
 
     def _fresh(self, issues: list[dict[str, Any]], seen: dict[str, datetime | None]) -> list[dict[str, Any]]:
         """Drop repeats of an issue already read unchanged this run; complete truncated changelogs."""

@@ -212,7 +212,7 @@ def test_datacenter_cursor_holds_when_issues_vanish_mid_walk(fake: FakeJira) -> 
     old = "2021-01-01T00:00:00.000+00:00"
     state = {"cursor": old, "fields": jira._issue_reader().fields}
     pages = list(jira.read("KP", stream("issues"), state))
-    assert pages[-1].state == {"cursor": old, "fields": state["fields"]}  # re-read next run, not skipped
+    assert pages[-1].state["cursor"] == old and "walk" not in pages[-1].state  # re-read next run, not skipped
 
 
 def test_census_cloud_asks_for_ids_only(fake: FakeJira) -> None:
@@ -383,3 +383,35 @@ def test_issue_fields_list_every_resolved_candidate() -> None:
     )
     assert fields[-3:] == ["customfield_10036", "customfield_10016", "customfield_10020"]
     assert len(fields) == len(set(fields))
+
+
+def test_changed_override_rereads_everything_but_a_lost_field_does_not(fake: FakeJira) -> None:
+    fake.route(CLOUD_SEARCH, token_search([[]]))
+    previous = next(iter(connector(fake.url).read("KP", stream("issues"), None))).state
+    state = previous | {"cursor": "2021-11-18T00:18:29.845+00:00"}
+
+    list(
+        connector(fake.url, fields={"story_points": "customfield_10099"}).read("KP", stream("issues"), state)
+    )
+    assert "updated >=" not in fake.requests_to(CLOUD_SEARCH)[-1].query["jql"]  # a new field: re-read
+
+    fake.route("/rest/api/3/field", lambda q: [])  # discovery lost every custom field
+    pages = list(connector(fake.url).read("KP", stream("issues"), state))
+    query = fake.requests_to(CLOUD_SEARCH)[-1].query
+    assert "updated >=" in query["jql"]
+    assert query["fields"].split(",") == previous["fields"]  # the last known fields, still asked for
+    assert pages[-1].state["roles"] == previous["roles"]
+
+
+def test_field_roles_remember_what_the_field_list_resolved_not_the_overrides(fake: FakeJira) -> None:
+    jira = connector(fake.url, fields={"story_points": "customfield_10099"})
+    (page,) = jira.read("KP", stream("field_roles"), None)
+    assert "story_points" not in page.state["roles"]  # config's choice: not compared next run
+    assert page.state["roles"]["sprint"] == ["customfield_10020"]
+
+    fake.route("/rest/api/3/field", lambda q: [])
+    (page,) = connector(fake.url).read("KP", stream("field_roles"), page.state)
+    by_role = {r["role"]: r for r in page.records}
+    assert by_role["story_points"] == {"role": "story_points", "field_ids": [], "resolved_by": "field_list"}
+    assert by_role["sprint"]["field_ids"] == ["customfield_10020"]
+    assert by_role["sprint"]["resolved_by"] == "last_known"

@@ -8,7 +8,7 @@ import pytest
 from fake_jira import fixture
 
 from connectors.jira import JiraConnector
-from connectors.jira_fields import resolve_field_roles
+from connectors.jira_fields import keep_last_known, resolve_field_roles, role_records
 
 ISSUE_PAYLOADS = [
     "goatl_search_v3_legacy_startAt_total.json",
@@ -85,3 +85,28 @@ def test_config_override_wins_and_a_bare_site_has_no_custom_fields() -> None:
     roles = resolve_field_roles(fixture("goatl_fields_v3.json"), {"story_points": "customfield_10099"})
     assert roles["story_points"] == ["customfield_10099"]
     assert all(ids == [] for ids in resolve_field_roles(fixture("spec_fields.json")).values())
+
+
+def test_a_field_the_list_lost_is_kept_in_the_last_known_order() -> None:
+    last = {"story_points": ["customfield_10036", "customfield_10016"], "sprint": ["customfield_10020"]}
+    found = {"story_points": ["customfield_10016", "customfield_10050"], "sprint": ["customfield_10020"]}
+    roles, kept = keep_last_known(found, {}, last)
+    # 10036 was preferred last run and still is; 10050 is new and comes after.
+    assert roles["story_points"] == ["customfield_10036", "customfield_10016", "customfield_10050"]
+    assert roles["sprint"] == ["customfield_10020"]
+    assert kept == {"story_points": ["customfield_10036"]}
+    records = {r["role"]: r for r in role_records(roles, {}, kept)}
+    assert records["story_points"]["resolved_by"] == "last_known"
+    assert "customfield_10036 (story_points)" in records["story_points"]["warning"]
+    assert records["sprint"] == {
+        "role": "sprint",
+        "field_ids": ["customfield_10020"],
+        "resolved_by": "field_list",
+    }
+
+
+def test_overrides_and_a_first_run_keep_nothing() -> None:
+    found = {"story_points": ["customfield_10099"], "sprint": []}
+    last = {"story_points": ["customfield_10036"], "sprint": []}
+    assert keep_last_known(found, {"story_points": "customfield_10099"}, last) == (found, {})
+    assert keep_last_known(found, {}, None) == (found, {})
