@@ -53,6 +53,24 @@ class JiraRecords:
         self.streams["versions"][project].append(record)
         return record
 
+    def status(self, name: str, category_key: str) -> dict[str, Any]:
+        """A status of the site's workflow (category key new, indeterminate or done)."""
+        status = {"id": str(next(self._ids)), "name": name, "statusCategory": {"key": category_key}}
+        self.streams["statuses"]["site"].append(status)
+        return status
+
+    def move(self, issue: dict[str, Any], when: str, to: dict[str, Any]) -> None:
+        """A status change logged in the issue's changelog; the issue's current status follows."""
+        fields = issue["fields"]
+        item = {"field": "status", "fieldId": "status", "from": fields["status"]["id"]}
+        item |= {"fromString": fields["status"]["name"], "to": to["id"], "toString": to["name"]}
+        issue["changelog"]["histories"].append(
+            {"id": str(next(self._ids)), "created": jira_time(when), "items": [item]}
+        )
+        issue["changelog"]["total"] = issue["changelog"]["maxResults"] = len(issue["changelog"]["histories"])
+        fields["status"] = to
+        fields["updated"] = max(fields["updated"], jira_time(when))
+
     def issue(
         self,
         project: str,

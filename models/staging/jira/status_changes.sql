@@ -5,7 +5,9 @@
 -- list (raw.jira_statuses), else from current issues in a status of that name, else todo;
 -- mapping.status_categories overrides by name as in work_items. The status at creation is the
 -- `from` of the first status change, or the current status when it never changed. The issue's
--- current status is the truth: if the history does not end in it, a last row at updated_at does.
+-- current status is the truth: if the history does not end in it, a last row does, at the issue's
+-- resolution time when that status is done (a changelog that lost the move keeps resolutiondate),
+-- else at updated_at.
 -- Of several changes in one instant only the last is kept.
 WITH params AS (
     SELECT map_from_entries(
@@ -13,7 +15,7 @@ WITH params AS (
     ) AS status_overrides
 ),
 items AS (
-    SELECT i.work_item_id, i.source, i.created_at, i.updated_at, i.status_id, w.status, w.status_category
+    SELECT i.work_item_id, i.source, i.created_at, i.updated_at, i.status_id, w.status, w.status_category, w.closed_at
     FROM staging.jira__issues AS i
     JOIN staging.jira__work_items AS w USING (work_item_id)
 ),
@@ -72,7 +74,10 @@ history_end AS (
 to_current AS (
     SELECT
         i.work_item_id,
-        greatest(h.changed_at, i.updated_at) AS changed_at,
+        greatest(
+            h.changed_at,
+            CASE WHEN i.status_category = 'done' THEN coalesce(i.closed_at, i.updated_at) ELSE i.updated_at END
+        ) AS changed_at,
         9223372036854775807 AS seq,  -- after every change in the same instant
         i.status_id,
         i.status
