@@ -11,6 +11,7 @@ from __future__ import annotations
 import glob
 import json
 import os
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,6 +23,9 @@ import duckdb
 import orjson
 import pandas as pd
 import pyarrow as pa
+
+# The part of a raw table's name that comes from a tracker's registration and stream declaration.
+TABLE_PART = re.compile(r"[a-z][a-z0-9_]*")
 
 # BI drivers bundle older DuckDB builds; DuckDB 2.x writes a format 1.x cannot read unless asked.
 PUBLISH_STORAGE_VERSION = "v1.1.0"
@@ -89,6 +93,24 @@ COMMENT ON COLUMN ops.sync_runs.error IS 'Why it failed, in one line; null on su
 """
 
 
+def sql_literal(text: str) -> str:
+    """`text` as a DuckDB string literal, for the statements that take no parameters (COMMENT ON).
+
+    Inside single quotes DuckDB reads only a doubled quote specially (backslash is plain text);
+    a NUL would end the string in the C parser, so it is refused.
+    """
+    if "\0" in text:
+        raise ValueError("a NUL character cannot be part of a DuckDB string")
+    return "'" + text.replace("'", "''") + "'"
+
+
+def sql_identifier(name: str) -> str:
+    """`name` as a quoted DuckDB identifier: any text is then one name, never SQL."""
+    if "\0" in name:
+        raise ValueError("a NUL character cannot be part of a DuckDB identifier")
+    return '"' + name.replace('"', '""') + '"'
+
+
 @contextmanager
 def settings(con: duckdb.DuckDBPyConnection, values: Mapping[str, str]) -> Iterator[None]:
     """DuckDB settings changed for a block of work and put back afterwards, even if it fails.
@@ -99,11 +121,16 @@ def settings(con: duckdb.DuckDBPyConnection, values: Mapping[str, str]) -> Itera
     before = {name: con.execute("SELECT current_setting(?)", [name]).fetchall()[0][0] for name in values}
     try:
         for name, value in values.items():
-            con.execute(f"SET {name} = '{value}'")
+            _set(con, name, value)
         yield
     finally:
         for name, value in before.items():
-            con.execute(f"SET {name} = '{value}'")
+            _set(con, name, value)
+
+
+def _set(con: duckdb.DuckDBPyConnection, name: str, value: object) -> None:
+    # A value read back may hold a path (temp_directory lies beside the database): a parameter.
+    con.execute(f"SET {sql_identifier(name)} = ?", [value])
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
@@ -120,6 +147,10 @@ def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
 
 
 def raw_table(source_type: str, stream: str) -> str:
+    """`raw.<type>_<stream>`; both parts are checked, as the name is written into SQL unquoted."""
+    for part in (source_type, stream):
+        if not TABLE_PART.fullmatch(part):
+            raise ValueError(f"{part!r} cannot name a raw table: lower-case letters, digits and _ only")
     return f"raw.{source_type}_{stream}"
 
 
@@ -131,12 +162,13 @@ def ensure_raw_table(con: duckdb.DuckDBPyConnection, source_type: str, stream: s
     """Create `raw.<type>_<stream>` if needed; every stream lands in the same shape."""
     table = raw_table(source_type, stream)
     con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({RAW_COLUMNS})")
-    con.execute(
-        f"COMMENT ON TABLE {table} IS 'Landed {source_type} {stream} records, one per source and id, "
-        "upserted by primary key; data keeps the record as the API returned it.'"
+    description = (
+        f"Landed {source_type} {stream} records, one per source and id, upserted by primary key; "
+        "data keeps the record as the API returned it."
     )
+    con.execute(f"COMMENT ON TABLE {table} IS {sql_literal(description)}")
     for column, comment in RAW_COLUMN_COMMENTS.items():
-        con.execute(f"COMMENT ON COLUMN {table}.{column} IS '{comment.replace(chr(39), chr(39) * 2)}'")
+        con.execute(f"COMMENT ON COLUMN {table}.{column} IS {sql_literal(comment)}")
     return table
 
 
@@ -370,9 +402,15 @@ def publish(con: duckdb.DuckDBPyConnection, warehouse: Path) -> Path:
 def write_copy(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     """The working database copied whole to `path`, in the storage version older readers open."""
     work = con.execute("SELECT current_database()").fetchone()[0]
-    con.execute(f"ATTACH '{path}' AS _publish (STORAGE_VERSION '{PUBLISH_STORAGE_VERSION}')")
+    # The path as a parameter, absolute and of TYPE duckdb: whatever it holds (quotes, a prefix
+    # like `md:` that DuckDB would read as a remote database) it names a local DuckDB file. The
+    # working database's name comes from its file's, so it is quoted.
+    con.execute(
+        "ATTACH ? AS _publish (TYPE duckdb, STORAGE_VERSION ?)",
+        [str(Path(path).absolute()), PUBLISH_STORAGE_VERSION],
+    )
     try:
-        con.execute(f'COPY FROM DATABASE "{work}" TO _publish')
+        con.execute(f"COPY FROM DATABASE {sql_identifier(work)} TO _publish")
         con.execute("CHECKPOINT _publish")
     finally:
         con.execute("DETACH _publish")
