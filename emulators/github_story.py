@@ -10,6 +10,8 @@ Relative to as_of, each repo has these milestones (M = the repo's major version)
     vM.3     open and overdue (due six days ago, items left, one of them reopened)
     vM.4     open, due in 10-17 days with much left: slipping (web, api) or at risk (mobile)
     vM+1.0   open, due in six weeks, few items left, steady throughput: on track
+vM.2, vM.3 and vM+1.0 are created empty and planned (their first items milestoned) one, two and
+three days later, as teams open a milestone before the planning meeting fills it.
     Backlog  open, no due date
 
 Around them: scope creep, items removed from milestones, not_planned and duplicate closures,
@@ -84,6 +86,7 @@ class MilestonePlan:
     customer_defects: int = 0  # of those, customer-reported (the first stays open)
     reopened_after_release: int = 0
     lead_days: int = 20  # how long before the start the baseline items were filed
+    planned_after: int = 0  # days the milestone stays empty after its creation before it is planned
     bugs_only: bool = False
 
 
@@ -102,17 +105,19 @@ MILESTONES = (
     ),
     MilestonePlan(
         "recent", "{M}.2", start=-62, due=-26, closed=-28, items=16, creep=2,
-        not_planned=1, defects=2, customer_defects=1,
+        not_planned=1, defects=2, customer_defects=1, planned_after=1,
     ),
     MilestonePlan(
         "overdue", "{M}.3", start=-50, due=-6, closed=None, items=16, creep=2, open_left=6,
-        not_planned=1, reopened=1,
+        not_planned=1, reopened=1, planned_after=2,
     ),
     # Its due date and open items are the repo's (RepoPlan.near_due_days, near_due_open).
     MilestonePlan(
         "near_due", "{M}.4", start=-40, due=None, closed=None, items=30, creep=6, removed=2, not_planned=1,
     ),
-    MilestonePlan("on_track", "{N}.0", start=-30, due=42, closed=None, items=14, creep=1, open_left=4),
+    MilestonePlan(
+        "on_track", "{N}.0", start=-30, due=42, closed=None, items=14, creep=1, open_left=4, planned_after=3,
+    ),
 )  # fmt: skip
 # Where post-release bugs are scheduled: into the milestone being worked on, as scope creep.
 DEFECTS_JOIN = {"on_time": "late", "recent": "near_due"}
@@ -336,11 +341,11 @@ class RepoStory:
             index: (start + DAY + k * step, start + DAY + (k + 1) * step) for k, index in enumerate(finishing)
         }
         for index, fate in enumerate(fates):
-            if index < baseline:  # filed before the milestone existed, put in it on its first day
+            if index < baseline:  # filed before the milestone existed, put in it on its planning day
                 created = self.between(max(start - plan.lead_days * DAY, self.born + HOUR), start)
-                joined = start + self.between(10 * MINUTE, 10 * HOUR)
-            else:  # scope creep: filed later, into the milestone at once or after a while
-                created = self.between(start + 2 * DAY, end - 4 * DAY)
+                joined = start + plan.planned_after * DAY + self.between(10 * MINUTE, 10 * HOUR)
+            else:  # scope creep: filed after the planning, into the milestone at once or after a while
+                created = self.between(start + (plan.planned_after + 2) * DAY, end - 4 * DAY)
                 joined = created if self.rng.random() < 0.5 else created + self.between(MINUTE, DAY)
             labels = self.labels_for(created, bug=plan.bugs_only)
             issue = self._open_issue(created, labels, milestone=ref if joined == created else None)

@@ -98,7 +98,9 @@ def user_day(value: date) -> str:
 
 
 def duration(seconds: int) -> str:
-    """Jira's `1w 2d 3h 20m` with a 5-day week and 8-hour day."""
+    """Jira's `1w 2d 3h 20m` with a 5-day week and 8-hour day (`-2d` for a negative estimate)."""
+    if seconds < 0:
+        return f"-{duration(-seconds)}"
     parts, rest = [], seconds // 60
     for unit, size in (("w", 5 * 8 * 60), ("d", 8 * 60), ("h", 60), ("m", 1)):
         count, rest = divmod(rest, size)

@@ -3,12 +3,17 @@
 Two company-managed Cloud projects continue the acme story; days are relative to as_of's date:
 
 PAY (payments; scrum board "PAY board", two-week sprints; story points on "Story Points"
-customfield_10042, estimates and time spent on most issues)
+customfield_10042, estimates and time spent on most issues; a classic workflow To Do/In Progress/
+In Review/Resolved, closed (Resolved -> Closed) 3-40 days after resolution, until the workflow
+migration at -30 moved every Resolved and Closed issue to "已完成" (category done) in one night;
+since then issues are resolved straight into 已完成. Story points of -1 (the team's "not
+estimated") on three issues, a negative original estimate on one)
     2026.1    released on its day (-147): done_on_time; one post-release bug, fixed: healthy
     2026.2    released on its day (-98): done_on_time; a customer's bug (label `customer`) open
               since six days after release, another through the service desk: failing
     2026.3    due -56, released -49 (Jira overwrote releaseDate with -49) with one issue still
-              open, resolved at -47: done_late; an issue reopened after release, still open: watch
+              open, resolved at -47; an issue reopened after release is still open, so it is
+              closed_incomplete; outcome watch
     2026.3.1  a hotfix released at -42 without any releaseDate: done (no due date)
     2026.4    due -7, issues left: overdue
     2026.5    due +14, far more left than two weeks of throughput: slipping
@@ -16,13 +21,16 @@ customfield_10042, estimates and time spent on most issues)
     2026.7    due +70, a little left: on_track
     2027.1    no dates: no_due_date
     Sprints 1-15 from -200, two weeks each; 15 is active; 6 and 13 closed three days late, the
-    rest on their end day; 16 is future with dates, 17 future without. Unfinished issues carry
-    over (the Sprint field keeps the closed sprint); some are added mid-sprint, some taken out.
+    rest on their end day; 16 is future with dates, 17 future without. Issues are planned into
+    the sprint they finish in, except that sprints 4, 9, 12, 13 and 14 close with issues not done,
+    carried into the next sprint (a Sprint changelog item; the Sprint field keeps the closed
+    sprint): those are closed_incomplete. Some issues are added mid-sprint, some taken out.
 
-WEB (web; kanban board "WEB flow" with no sprints; localised workflow Backlog/待办/进行中/
+WEB (web; kanban board "WEB flow" with no sprints; localised workflow Backlog/待办/In Bearbeitung/
 In Prüfung/完成 and resolution "完成")
     web-2026.07  released a day early (-141): done_on_time, healthy
-    web-2026.08  released on its day (-84): done_on_time, healthy
+    web-2026.08  released on its day (-84) with three issues never resolved: closed_incomplete,
+                 healthy
     web-2026.09  due -51, released -44 keeping the planned releaseDate, issues resolved after
                  it: done_late
     web-2026.10  released a day early (-22): done_on_time, but six post-release bugs for 20
@@ -72,6 +80,7 @@ DAY, HOUR, MINUTE = timedelta(days=1), timedelta(hours=1), timedelta(minutes=1)
 SPRINT_DAYS = 14
 FIRST_SPRINT = -200  # PAY Sprint 1 starts this many days before as_of (a Monday for the demo)
 LATE_SPRINTS = (6, 13)  # closed three days after their end
+CARRY_OVER_SPRINTS = (4, 9, 12, 13, 14)  # closed with issues not done, carried into the next one
 ACTIVE_SPRINT = 15
 WINDOW_WEEKS = 8  # metrics.md: forecast.window_weeks
 POINTS = (1, 2, 3, 5, 8, 13)
@@ -113,6 +122,9 @@ class VersionPlan:
     ] = ()  # post-release: (days after, customer, fix days)
     reopened: int = 0  # done issues reopened a day after and finished again before the release
     reopened_after_release: int = 0
+    unresolved: int = 0  # more issues, still open at release and at as_of
+    not_estimated: int = 0  # of the done issues: story points -1, a team's "not estimated"
+    negative_estimate: int = 0  # of the done issues: an original estimate typed as a negative
     outcome: str | None = None
 
 
@@ -120,8 +132,10 @@ class VersionPlan:
 class ProjectPlan:
     key: str
     name: str
-    workflow: tuple[str, ...]  # first new, then in progress..., done last
+    workflow: tuple[str, ...]  # first new, then in progress..., done last (where issues resolve)
     not_planned: str
+    closed: str | None  # classic workflows close a resolved issue days later: another done status
+    migration: tuple[int, str] | None  # (day, done status): every done issue moves there that night
     members: tuple[int, ...]  # indexes into the people
     nouns: tuple[str, ...]
     weekly: tuple[int, ...]  # designed completions per trailing week, oldest first (scale 1)
@@ -133,8 +147,10 @@ class ProjectPlan:
 PAY = ProjectPlan(
     key="PAY",
     name="Payments",
-    workflow=("To Do", "In Progress", "In Review", "Done"),
+    workflow=("To Do", "In Progress", "In Review", "Resolved"),
     not_planned="Won't Do",
+    closed="Closed",
+    migration=(-30, "已完成"),
     members=(0, 1, 2, 9, 3),
     nouns=("card tokenisation", "refund flow", "payout batch", "3-D Secure challenge", "ledger export",
            "退款对账", "chargeback webhook", "SEPA mandate", "FX rate cache", "Gérer les remboursements partiels"),
@@ -144,12 +160,15 @@ PAY = ProjectPlan(
         VersionPlan("2026.1", -200, -147, "done_on_time", released=-147, done=22, added=2, removed=1, not_planned=1,
                     bugs=((5, None, 3),), outcome="healthy"),
         VersionPlan("2026.2", -144, -98, "done_on_time", released=-98, done=22, added=3, removed=1, not_planned=1,
-                    duplicate=1, bugs=((6, "label", None), (10, "jsm", 4), (15, None, 6)), outcome="failing"),
-        VersionPlan("2026.3", -95, -56, "done_late", released=-49, done=21, late=1, added=3, removed=2, not_planned=1,
-                    bugs=((3, None, 5), (8, "label", 2)), reopened_after_release=1, outcome="watch"),
+                    duplicate=1, bugs=((6, "label", None), (10, "jsm", 4), (15, None, 6)), outcome="failing",
+                    not_estimated=2),
+        VersionPlan("2026.3", -95, -56, "closed_incomplete", released=-49, done=21, late=1, added=3, removed=2,
+                    not_planned=1, bugs=((3, None, 5), (8, "label", 2)), reopened_after_release=1, outcome="watch"),
         VersionPlan("2026.3.1", None, None, "done", released=-42, done=3, outcome="healthy"),
-        VersionPlan("2026.4", -46, -7, "overdue", done=12, left=6, added=2, not_planned=1, reopened=1),
-        VersionPlan("2026.5", -32, 14, "slipping", done=6, left=30, added=6, removed=1, duplicate=1),
+        VersionPlan("2026.4", -46, -7, "overdue", done=12, left=6, added=2, not_planned=1, reopened=1,
+                    negative_estimate=1),
+        VersionPlan("2026.5", -32, 14, "slipping", done=6, left=30, added=6, removed=1, duplicate=1,
+                    not_estimated=1),
         VersionPlan("2026.6", -18, 28, "at_risk", done=3, left=25, added=2),
         VersionPlan("2026.7", -4, 70, "on_track", done=1, left=15),
         VersionPlan("2027.1", None, None, "no_due_date", left=8),
@@ -158,8 +177,10 @@ PAY = ProjectPlan(
 WEB = ProjectPlan(
     key="WEB",
     name="Web",
-    workflow=("Backlog", "待办", "进行中", "In Prüfung", "完成"),
+    workflow=("Backlog", "待办", "In Bearbeitung", "In Prüfung", "完成"),
     not_planned="Won't Fix",
+    closed=None,
+    migration=None,
     members=(3, 4, 5, 6, 7, 8),
     nouns=("checkout page", "product search", "Safari layout", "cookie banner", "account settings",
            "购物车", "image lazy-loading", "Zahlungsseite", "order history", "accessibility audit"),
@@ -167,8 +188,8 @@ WEB = ProjectPlan(
     scrum=False,
     versions=(
         VersionPlan("web-2026.07", -172, -140, "done_on_time", released=-141, done=18, added=2, outcome="healthy"),
-        VersionPlan("web-2026.08", -137, -84, "done_on_time", released=-84, done=18, added=1, not_planned=1,
-                    bugs=((12, None, 4),), outcome="healthy"),
+        VersionPlan("web-2026.08", -137, -84, "closed_incomplete", released=-84, done=18, added=1, not_planned=1,
+                    unresolved=3, bugs=((12, None, 4),), outcome="healthy"),
         VersionPlan("web-2026.09", -81, -51, "done_late", released=-44, keep_date=True, done=20, added=2, removed=1,
                     bugs=((4, "jsm", 3),), outcome="healthy"),
         VersionPlan("web-2026.10", -46, -21, "done_on_time", released=-22, done=20, added=2, not_planned=1,
@@ -195,6 +216,9 @@ class JiraStory:
     long_histories: list[str] = field(default_factory=list)  # keys with more history than the embed cap
     deleted: list[str] = field(default_factory=list)  # keys
     open_customer_bug: str = ""  # its key: the bug that fails a delivered-on-time version's outcome
+    migrations: dict[str, tuple[datetime, str]] = field(default_factory=dict)  # project -> (when, status)
+    not_estimated: list[str] = field(default_factory=list)  # keys with story points -1
+    negative_estimates: list[str] = field(default_factory=list)  # keys with a negative original estimate
     replan: tuple[str, str, date] = ("", "", date.min)  # (project, version, new releaseDate)
 
 
@@ -262,7 +286,12 @@ class _Builder:
         self.customers = [_user(person, index) for index, person in enumerate(people) if person.external]
         self.sprints: list[Sprint] = []
         self.versions: dict[str, Version] = {}
-        self.noted: dict[str, list[_Item]] = {"long_histories": [], "open_customer_bug": []}
+        self.noted: dict[str, list[_Item]] = {
+            "long_histories": [],
+            "open_customer_bug": [],
+            "not_estimated": [],
+            "negative_estimates": [],
+        }
 
     def n(self, count: int) -> int:
         """A count at this scale (a planned non-zero count stays at least one)."""
@@ -285,8 +314,12 @@ class _Builder:
         for plan in (PAY, WEB):
             self._project(plan)
         self._replay()
+        self._retire_migrated_statuses()
         self.story.long_histories = [item.key for item in self.noted["long_histories"]]
         self.story.open_customer_bug = self.noted["open_customer_bug"][0].key
+        self.story.not_estimated = [item.key for item in self.noted["not_estimated"]]
+        self.story.negative_estimates = [item.key for item in self.noted["negative_estimates"]]
+        self._sprint_outcomes()
         self.site.renumber_histories()
         project, name, days = REPLAN
         version = self.versions[f"{project} {name}"]
@@ -302,8 +335,10 @@ class _Builder:
         )
         kinds = [issue_type.name for issue_type in ISSUE_TYPES]
         for plan in (PAY, WEB):
+            later = (plan.closed, plan.migration and plan.migration[1])
+            statuses = (*plan.workflow, *[name for name in later if name])
             site.create_project(
-                plan.key, plan.name, self.users[plan.members[0] % len(self.users)], plan.workflow, kinds
+                plan.key, plan.name, self.users[plan.members[0] % len(self.users)], statuses, kinds
             )
         pay_board = site.create_board("PAY board", "scrum", "PAY")
         site.create_board("WEB flow", "kanban", "WEB")
@@ -319,6 +354,8 @@ class _Builder:
         goal = f"Finish the {PAY.nouns[number % len(PAY.nouns)]} work"
         if number < ACTIVE_SPRINT:
             late = number in LATE_SPRINTS
+            # Closed with every issue done (on time or late) unless issues were carried over: the
+            # replay's outcome decides (`_sprint_outcomes`), as a small scale may carry none.
             self.story.sprints[name] = "done_late" if late else "done_on_time"
             complete = end + (3 * DAY + HOUR if late else 20 * MINUTE)
             return self.site.create_sprint(board_id, name, goal, start, end, "closed", complete)
@@ -355,6 +392,7 @@ class _Builder:
         self._long_history(plan, team)
         self._deleted(plan, team)
         self._top_up_throughput(plan, team)
+        self._close_and_migrate(plan)
 
     def _epics(self, plan: ProjectPlan, team: list[User]) -> list[_Item]:
         """Epics (two finished) that most version work hangs under through `parent`."""
@@ -394,6 +432,7 @@ class _Builder:
                 if index < vp.reopened:
                     resolved = max(earliest, min(resolved, finish - 4 * DAY))
                 self._work(plan, item, team, self.between(item.joined, resolved - 4 * HOUR), resolved)
+                self._odd_values(vp, item, index)
                 if with_subtasks and index < 2:
                     self._subtasks(plan, item, resolved)
                 if index < vp.reopened:
@@ -407,6 +446,9 @@ class _Builder:
         for _ in range(self.n(vp.late)):
             item = self._planned(plan, version, team, start, finish, False, epics)
             self._work(plan, item, team, self.between(item.joined, finish), release + 2 * DAY)
+        for _ in range(self.n(vp.unresolved)):
+            item = self._planned(plan, version, team, start, finish, False, epics)
+            self._work(plan, item, team, self.between(item.joined, finish), None)
         for _ in range(self.n(vp.removed)):
             item = self._planned(plan, version, team, start, finish, False, epics)
             item.at(self.between(start + DAY, finish), "fix", [])
@@ -428,6 +470,17 @@ class _Builder:
                     customer,
                     fix_days,
                 )
+
+    def _odd_values(self, vp: VersionPlan, item: _Item, index: int) -> None:
+        """Values Jira accepts that mean nothing: story points -1 (a team's "not estimated") on
+        the first done issues, then an original estimate typed as negative, edited in later."""
+        if index < self.n(vp.not_estimated):
+            item.create["story_points"] = -1.0
+            item.events = [event for event in item.events if event[1] != "points"]
+            self.noted["not_estimated"].append(item)
+        elif index < self.n(vp.not_estimated) + self.n(vp.negative_estimate):
+            item.at(item.created + 3 * HOUR, "estimate", -2 * 8 * 3600)  # "-2d"
+            self.noted["negative_estimates"].append(item)
 
     def _planned(
         self,
@@ -497,9 +550,18 @@ class _Builder:
             self._sprint_history(item, started, resolved)
 
     def _sprint_history(self, item: _Item, started: datetime, resolved: datetime | None) -> None:
-        """The sprints an issue passed through: planned into the sprint its work started in (before
-        its start, or mid-sprint when it came later), then carried over at each close until done."""
-        current = self._sprint_at(started)
+        """The sprints an issue passed through: planned into the sprint it finishes in (before its
+        start, or mid-sprint when it came later), or into an earlier one its work started in when
+        the sprints in between close with issues carried over; carried at each close until done."""
+        first = self._sprint_at(started)
+        if first is None or first.start is None:
+            return
+        current = self._sprint_at(resolved) if resolved is not None else self.sprints[ACTIVE_SPRINT - 1]
+        while current is not first and current is not None:
+            before = self.sprints[self.sprints.index(current) - 1]
+            if self._number(before) not in CARRY_OVER_SPRINTS:
+                break
+            current = before
         if current is None or current.start is None:
             return
         planning = current.start - 2 * HOUR
@@ -525,6 +587,9 @@ class _Builder:
         if current.complete and when >= current.complete:
             return self._after(current)
         return current
+
+    def _number(self, sprint: Sprint) -> int:
+        return self.sprints.index(sprint) + 1
 
     def _after(self, sprint: Sprint) -> Sprint | None:
         index = self.sprints.index(sprint) + 1
@@ -634,6 +699,64 @@ class _Builder:
                     chore.create.update(story_points=float(points), original_estimate=points * 3 * 3600)
                 self._work(plan, chore, team, self.between(created, resolved - 4 * HOUR), resolved)
 
+    def _close_and_migrate(self, plan: ProjectPlan) -> None:
+        """A classic workflow's afterlife of a resolution: Resolved -> Closed some days later (unless
+        reopened first), then the migration night moving every Resolved or Closed issue to the new
+        done status, which later resolutions go straight into. Neither touches the resolution."""
+        resolving = plan.workflow[-1]
+        migrated = None
+        if plan.migration is not None:
+            migrated = self.moment(plan.migration[0] + 2 / 24, SHANGHAI)
+            self.story.migrations[plan.key] = (migrated, plan.migration[1])
+        for item in self.items:
+            if item.project != plan.key:
+                continue
+            item.events.sort(key=lambda event: event[0])
+            moves = [(when, args[0]) for when, action, args in item.events if action == "status"]
+            for number, (when, status) in enumerate(moves):
+                if plan.closed is None or status != resolving:
+                    continue
+                closed = when + self.rng.randint(3, 40) * DAY + self.rng.randint(0, 8) * HOUR
+                following = moves[number + 1][0] if number + 1 < len(moves) else self.as_of
+                if closed < min(following, migrated or self.as_of, self.as_of):
+                    item.at(closed, "status", plan.closed)
+            if migrated is None or plan.migration is None:
+                continue
+            target = plan.migration[1]
+            item.events.sort(key=lambda event: event[0])
+            before = [args[0] for when, action, args in item.events if action == "status" and when < migrated]
+            item.events = [
+                (when, action, (target, *args[1:]))
+                if action == "status" and when >= migrated and args[0] == resolving
+                else (when, action, args)
+                for when, action, args in item.events
+            ]
+            if before and before[-1] in (resolving, plan.closed):
+                item.at(migrated, "status", target)
+
+    def _retire_migrated_statuses(self) -> None:
+        """After its migration a project's workflow no longer offers the statuses it replaced, so
+        later changes (tests, faults, benches) resolve into the new one."""
+        for plan in (PAY, WEB):
+            if plan.migration is not None:
+                workflow = self.site.project(plan.key).workflow
+                for name in (plan.workflow[-1], plan.closed):
+                    workflow.pop(name or "", None)
+
+    def _sprint_outcomes(self) -> None:
+        """A closed sprint holding an issue not done at its close (resolved later, or never) closed
+        incomplete; the replay decides, as a small scale may carry none over."""
+        for sprint in self.sprints:
+            if sprint.complete is None:
+                continue
+            unfinished = [
+                issue
+                for issue in self.site.issues.values()
+                if sprint in issue.sprints and (issue.resolved is None or issue.resolved > sprint.complete)
+            ]
+            if unfinished:
+                self.story.sprints[sprint.name] = "closed_incomplete"
+
     # -- helpers -------------------------------------------------------------------------------
 
     def _item(self, plan: ProjectPlan, kind: str, summary: str, created: datetime, reporter: User) -> _Item:
@@ -687,6 +810,8 @@ class _Builder:
             site.update_issue(key, assignee=args[0], at=when)
         elif action == "points":
             site.update_issue(key, story_points=args[0], at=when)
+        elif action == "estimate":
+            site.update_issue(key, original_estimate=args[0], at=when)
         elif action == "labels":
             site.update_issue(key, labels=args[0], at=when)
         elif action == "delete":
@@ -718,10 +843,12 @@ STATUSES = (
         "This issue is being actively worked on at the moment by the assignee.",
     ),
     Status("10001", "In Review", "indeterminate"),
-    Status("10002", "Done", "done"),
+    Status("5", "Resolved", "done", "A resolution has been taken, and it is awaiting verification."),
+    Status("6", "Closed", "done", "The issue is considered finished, the resolution is correct."),
+    Status("10008", "已完成", "done"),
     Status("10003", "Backlog", "new"),
     Status("10004", "待办", "new"),
-    Status("10005", "进行中", "indeterminate"),
+    Status("10005", "In Bearbeitung", "indeterminate"),
     Status("10006", "In Prüfung", "indeterminate"),
     Status("10007", "完成", "done"),
 )
