@@ -1,9 +1,10 @@
 -- When each milestone was completed, and the instant its scope and progress are measured at.
 --
--- completed_at: a released Jira version is complete when its last scoped item was resolved (its
--- release date when it has none: Jira overwrites releaseDate on release); a closed GitHub
--- milestone or completed sprint at its closed_at; any other milestone once every scoped item is
--- done, at the last resolution. Scoped and done here mean now: in the milestone, not closed as
+-- completed_at: a released milestone (state released: shipped on a day, with no closing instant,
+-- e.g. a Jira version) is complete when its last scoped item was resolved (its release day when it
+-- has none); a closed one (a GitHub milestone, a sprint) at its closed_at; any other milestone
+-- once every scoped item is done, at the last resolution. Only the state and dates decide, never
+-- the tracker or kind. Scoped and done here mean now: in the milestone, not closed as
 -- not_planned or duplicate; done and completed.
 --
 -- measured_at: the end of completed_at's day (UTC), or of as_of's day while the milestone is not
@@ -13,9 +14,9 @@
 --
 -- columns:
 --   milestone_id: The milestone.
---   completed_at: Released Jira version: its last scoped item's resolution (else its release date);
---     closed GitHub milestone or sprint: closed_at; otherwise the last resolution once every scoped
---     item is done; null while not complete.
+--   completed_at: Released: its last scoped item's resolution (else its release day); closed:
+--     closed_at; otherwise the last resolution once every scoped item is done; null while not
+--     complete.
 --   measured_at: The instant scope and progress are measured at: midnight UTC after the day of
 --     min(completed_at, as_of).
 WITH memberships AS (
@@ -40,8 +41,7 @@ completion AS (
     SELECT
         m.milestone_id,
         CASE
-            WHEN m.kind = 'jira_version' AND m.state = 'released'
-                THEN coalesce(s.last_resolved_at, m.due_date::TIMESTAMPTZ)
+            WHEN m.state = 'released' THEN coalesce(s.last_resolved_at, m.closed_at)
             WHEN m.closed_at IS NOT NULL THEN m.closed_at
             WHEN s.scope_items > 0 AND s.done_items = s.scope_items THEN s.last_resolved_at
         END AS completed_at

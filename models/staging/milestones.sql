@@ -9,11 +9,12 @@
 --   project: Jira project key or GitHub 'owner/repo'.
 --   kind: github_milestone, jira_version or jira_sprint.
 --   name: Title of the milestone, version or sprint.
---   state: open, closed or released.
+--   state: open, closed (at closed_at, an instant) or released (shipped on the day closed_at
+--     names, with no closing instant: completed at its last scoped item's resolution).
 --   start_date: Planned start (Jira version start, sprint start); null for GitHub milestones.
 --   due_date: Current due date (GitHub due_on, version releaseDate, sprint endDate), in UTC.
 --   created_at: When the milestone was created, if the tracker says.
---   closed_at: When it was closed (GitHub closed_at, sprint completeDate).
+--   closed_at: When it was closed (GitHub closed_at, sprint completeDate), or the day it was released.
 --   url: Link to the milestone in the tracker's web UI.
 SELECT
     NULL::VARCHAR AS milestone_id,

@@ -72,11 +72,11 @@ DATA_QUALITY = (
     Check(
         "unique_milestone_ids",
         "marts.milestones",
-        "Every milestone id is present and unique, and its kind is known.",
+        "Every milestone id is present and unique, with a kind and a documented state (any tracker's kinds).",
         """
         SELECT milestone_id, count(*) AS copies FROM marts.milestones GROUP BY 1
         HAVING milestone_id IS NULL OR count(*) > 1
-           OR bool_or(kind NOT IN ('github_milestone', 'jira_version', 'jira_sprint'))
+           OR bool_or(kind IS NULL OR state NOT IN ('open', 'closed', 'released') OR state IS NULL)
         """,
     ),
     Check(
