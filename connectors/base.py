@@ -20,7 +20,9 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar, Literal
 
-from connectors.http import ConnectorError, HttpClient
+from connectors.http import HttpClient
+from connectors.http_text import redact
+from connectors.paging_guard import PageGuard
 
 Paging = Literal["link", "token", "offset", "none"]
 State = dict[str, Any]
@@ -164,21 +166,24 @@ def fetch_link_pages(
     """Follow a list endpoint through its `Link: rel="next"` headers, exactly as given.
 
     `etag` is sent as `If-None-Match` on the first page only; a 304 yields one empty,
-    not_modified page and stops (it costs no rate-limit budget on GitHub).
+    not_modified page and stops (it costs no rate-limit budget on GitHub). The client refuses a
+    next link that leaves the base_url; a `PageGuard` ends a walk that would not end.
     """
     url: str | None = client.url(path)
     query: Mapping[str, Any] | None = params
     headers = {"If-None-Match": etag} if etag else None
+    guard = PageGuard(f"GET {redact(client.url(path))}")
     while url:
         response, body = client.get_json(url, params=query, headers=headers, ok=frozenset({200, 304}))
         if response.status_code == 304:
             yield Fetched(records=[], url=response.url, etag=etag, not_modified=True)
             return
-        if not isinstance(body, list):
-            raise ConnectorError(f"GET {path}: expected a JSON array, got {type(body).__name__}")
+        records = guard.page(body)
         next_url = response.links.get("next", {}).get("url")
+        if next_url:
+            guard.follow(response.url, next_url, "next link")
         yield Fetched(
-            records=body,
+            records=records,
             url=response.url,
             etag=response.headers.get("ETag"),
             next_url=next_url,
