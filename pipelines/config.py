@@ -8,18 +8,30 @@ from __future__ import annotations
 
 import os
 import re
+import unicodedata
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from urllib.parse import urlparse
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 DEFAULT_CONFIG = Path("trackerlake.yaml")
-NAME = re.compile(r"^[a-z0-9_-]+$")
-REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
-PROJECT_KEY = re.compile(r"^[A-Z][A-Z0-9_]+$")
+# Patterns are matched whole (fullmatch): `$` would also accept a trailing newline.
+NAME = re.compile(r"[a-z0-9_-]+")
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# GitHub's rules: an owner is a login (letters, digits, hyphens, `_` for managed users; 39 at most,
+# not starting with a hyphen); a repository name is letters, digits, `.`, `-`, `_` (100 at most).
+OWNER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,38}")
+REPO_NAME = re.compile(r"[A-Za-z0-9._-]{1,100}")
+PROJECT_KEY = re.compile(r"[A-Z][A-Z0-9_]+")
+FIELD_ID = re.compile(r"[A-Za-z0-9_]+")  # customfield_10016, duedate: joined into a `fields=` list
+# Unicode categories refused in every string: controls (a newline, an escape), lone surrogates,
+# and the line and paragraph separators that split a line like a newline does.
+UNPRINTABLE = {"Cc", "Cs", "Zl", "Zp"}
 
 
 class ConfigError(ValueError):
@@ -30,31 +42,76 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _number(default: float, *, low: float, high: float, zero: bool = False) -> Any:
+    """A finite float from `low` (excluded unless `zero`) to `high`; a boolean is not a number.
+
+    The upper bounds keep every value inside what a socket timeout or a timedelta can hold.
+    """
+    bound = {"ge": low} if zero else {"gt": low}
+    return Field(default, strict=True, allow_inf_nan=False, le=high, **bound)
+
+
+def _count(default: int, *, low: int, high: int) -> Any:
+    """An int from `low` to `high`; `true` and `4.0` are refused, not read as 1 and 4."""
+    return Field(default, strict=True, ge=low, le=high)
+
+
+HOUR, DAY, WEEK = 3600.0, 86400.0, 7 * 86400.0
+MINUTES_PER_WEEK = 7 * 24 * 60.0
+TEN_YEARS = 3650
+
+
 def _check_url(value: str) -> str:
-    parsed = urlparse(value)
-    if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        raise ValueError(f"not an http(s) URL: {value!r}")
+    """An http(s) base URL, with nothing a credential or a later path could hide in.
+
+    Never echoed: a URL holding `user:password@` would print the password.
+    """
+    parsed = urlsplit(value)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise ValueError("not an http(s) URL")
+    if "@" in parsed.netloc:
+        raise ValueError("must not hold a user name or password (credentials come from token_env)")
+    if "?" in value or "#" in value:
+        raise ValueError("must not have a query or fragment")
+    if any(char.isspace() for char in value):
+        raise ValueError("must not contain spaces")
+    try:
+        _ = parsed.port  # raises for a port that is not a number from 0 to 65535
+    except ValueError:
+        raise ValueError("has an invalid port") from None
     return value.rstrip("/")
+
+
+def _check_env_name(value: str | None) -> str | None:
+    if value is not None and not ENV_NAME.fullmatch(value):
+        raise ValueError(f"{value!r} is not an environment variable name ([A-Za-z_][A-Za-z0-9_]*)")
+    return value
 
 
 class SourceBase(Strict):
     name: str
     base_url: str
     token_env: str
-    timeout_seconds: float = 60.0
-    max_retries: int = Field(5, ge=0, le=20)
-    max_wait_seconds: float = 900.0
-    secondary_wait_seconds: float = Field(60.0, ge=0)  # floor for a secondary limit without Retry-After
-    overlap_minutes: float = Field(10.0, ge=0)
-    census_days: float = Field(7.0, gt=0)  # how often to list every id and mark the missing deleted
+    timeout_seconds: float = _number(60.0, low=0, high=HOUR)
+    max_retries: int = _count(5, low=0, high=20)
+    max_wait_seconds: float = _number(900.0, low=0, high=DAY, zero=True)
+    # floor for a secondary limit without Retry-After
+    secondary_wait_seconds: float = _number(60.0, low=0, high=DAY, zero=True)
+    overlap_minutes: float = _number(10.0, low=0, high=MINUTES_PER_WEEK, zero=True)
+    # how often to list every id and mark the missing deleted
+    census_days: float = _number(7.0, low=0, high=TEN_YEARS)
     # Repos or projects fetched at once, each by one thread with one request in flight: well within
     # GitHub's secondary limit (100 concurrent requests) and Jira Cloud's per-user limits.
-    concurrency: int = Field(4, ge=1, le=32)
+    concurrency: int = _count(4, low=1, high=32)
+    # A response body larger than this fails the source instead of filling the memory.
+    max_response_mb: float = _number(100.0, low=0, high=4096)
+    # The source's whole sync, all its requests and waits, fails once it has run this long.
+    deadline_minutes: float = _number(180.0, low=0, high=MINUTES_PER_WEEK)
 
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
-        if not NAME.match(value):
+        if not NAME.fullmatch(value):
             raise ValueError(f"{value!r} must match [a-z0-9_-]+")
         return value
 
@@ -63,20 +120,27 @@ class SourceBase(Strict):
     def _url(cls, value: str) -> str:
         return _check_url(value)
 
+    @field_validator("token_env")
+    @classmethod
+    def _token_env(cls, value: str) -> str:
+        return _check_env_name(value)
+
 
 class GitHubSource(SourceBase):
     type: Literal["github"]
     base_url: str = "https://api.github.com"
     repos: list[str] = Field(min_length=1)
-    per_page: int = Field(100, ge=1, le=100)
+    per_page: int = _count(100, low=1, high=100)
 
     @field_validator("repos")
     @classmethod
     def _repos(cls, value: list[str]) -> list[str]:
         for repo in value:
-            if not REPO.match(repo):
+            owner, _, name = repo.partition("/")
+            # `.` and `..` match the characters but are path steps: `../..` leaves /repos/.
+            if not (OWNER.fullmatch(owner) and REPO_NAME.fullmatch(name)) or name in (".", ".."):
                 raise ValueError(f"{repo!r} is not owner/name")
-        return value
+        return _once(value)
 
 
 class JiraSource(SourceBase):
@@ -91,8 +155,21 @@ class JiraSource(SourceBase):
     @classmethod
     def _projects(cls, value: list[str]) -> list[str]:
         for key in value:
-            if not PROJECT_KEY.match(key):
+            if not PROJECT_KEY.fullmatch(key):
                 raise ValueError(f"{key!r} is not a Jira project key")
+        return _once(value)
+
+    @field_validator("email_env")
+    @classmethod
+    def _email_env(cls, value: str | None) -> str | None:
+        return _check_env_name(value)
+
+    @field_validator("fields")
+    @classmethod
+    def _fields(cls, value: dict[str, str]) -> dict[str, str]:
+        for field_id in value.values():
+            if not FIELD_ID.fullmatch(field_id):
+                raise ValueError(f"{field_id!r} is not a Jira field id (like customfield_10016)")
         return value
 
     @model_validator(mode="after")
@@ -103,6 +180,14 @@ class JiraSource(SourceBase):
 
 
 Source = Annotated[GitHubSource | JiraSource, Field(discriminator="type")]
+
+
+def _once(values: list[str]) -> list[str]:
+    """Each repo or project once: two threads would sync the same one side by side."""
+    repeated = sorted({value for value in values if values.count(value) > 1})
+    if repeated:
+        raise ValueError(f"{repeated[0]!r} is listed twice")
+    return values
 
 
 class Mapping(Strict):
@@ -124,18 +209,18 @@ class Mapping(Strict):
 
 
 class Outcomes(Strict):
-    post_release_window_days: int = Field(30, ge=1)
-    customer_open_days: int = Field(14, ge=0)
+    post_release_window_days: int = _count(30, low=1, high=TEN_YEARS)
+    customer_open_days: int = _count(14, low=0, high=TEN_YEARS)
 
 
 class Forecast(Strict):
-    trials: int = Field(2000, ge=100)
-    window_weeks: int = Field(8, ge=1)
-    seed: int = 42
+    trials: int = _count(2000, low=100, high=100_000)
+    window_weeks: int = _count(8, low=1, high=520)
+    seed: int = _count(42, low=0, high=2**63 - 1)  # numpy refuses a negative seed
 
 
 class Scope(Strict):
-    baseline_grace_days: float = Field(1.0, ge=0)
+    baseline_grace_days: float = _number(1.0, low=0, high=TEN_YEARS, zero=True)
 
 
 class Schedule(Strict):
@@ -147,6 +232,22 @@ class Schedule(Strict):
     def _cron(cls, value: str) -> str:
         if len(value.split()) != 5:
             raise ValueError(f"{value!r} is not a 5-field cron expression")
+        # Dagster's own rule, which its schedule applies when the code location loads: a cron it
+        # refuses (`99 99 * * *`, `0 0 31 2 *`) would take the whole location down. Imported here
+        # only: it loads Dagster, and only a config that sets a cron pays for it.
+        from dagster._utils.schedules import is_valid_cron_string
+
+        if not is_valid_cron_string(value):
+            raise ValueError(f"{value!r} is not a valid cron expression")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            raise ValueError(f"{value!r} is not an IANA time zone (like UTC or Europe/Paris)") from None
         return value
 
 
@@ -187,13 +288,44 @@ def resolve_path(explicit: str | Path | None = None) -> Path:
     return Path(explicit or os.environ.get("TRACKERLAKE_CONFIG") or DEFAULT_CONFIG)
 
 
+class DuplicateKey(yaml.YAMLError):
+    def __init__(self, key: object, mark: yaml.Mark) -> None:
+        super().__init__(f"duplicate key {key!r}")
+        self.key, self.mark = key, mark
+
+
+class UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, except that a key given twice in one mapping is an error.
+
+    Plain YAML keeps the last value silently: a second `repos:` further down would replace the
+    first list without a word.
+    """
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # `<<: *defaults` merges keys that the mapping may then override
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                repeated = key in seen
+            except TypeError:
+                continue  # an unhashable key: the base class says so
+            if repeated:
+                raise DuplicateKey(key, key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def load(path: str | Path | None = None, *, check_env: bool = True) -> Config:
     """Read and validate the config; relative paths in it are relative to the file."""
     path = resolve_path(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=UniqueKeyLoader)
     except FileNotFoundError:
         raise ConfigError(f"{path}: config file not found") from None
+    except DuplicateKey as exc:
+        raise ConfigError(f"{path}: line {exc.mark.line + 1}: duplicate key {exc.key!r}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
@@ -207,6 +339,10 @@ def load(path: str | Path | None = None, *, check_env: bool = True) -> Config:
 
 
 def parse(raw: dict[str, Any], path: Path | str = "<config>") -> Config:
+    for key, text in _strings(raw):
+        bad = next((char for char in text if unicodedata.category(char) in UNPRINTABLE), None)
+        if bad is not None:
+            raise ConfigError(f"{path}: {key}: contains the control character U+{ord(bad):04X}")
     try:
         config = Config.model_validate(raw)
     except ValidationError as exc:
@@ -219,18 +355,46 @@ def parse(raw: dict[str, Any], path: Path | str = "<config>") -> Config:
         updates["work_dir"] = base / config.work_dir
     if config.as_of is not None and config.as_of.tzinfo is None:
         updates["as_of"] = config.as_of.replace(tzinfo=UTC)
-    return config.model_copy(update=updates) if updates else config
+    config = config.model_copy(update=updates) if updates else config
+    if config.warehouse.is_dir():
+        raise ConfigError(f"{path}: warehouse: {config.warehouse} is a directory, not a DuckDB file")
+    if config.work_dir is not None and config.work_dir.exists() and not config.work_dir.is_dir():
+        raise ConfigError(f"{path}: work_dir: {config.work_dir} is a file, not a directory")
+    return config
+
+
+def _strings(node: object, key: str = "") -> Iterator[tuple[str, str]]:
+    """Every string in the raw config, keys included, with its key path as errors name it."""
+    if isinstance(node, str):
+        yield key or "(top level)", node
+    elif isinstance(node, dict):
+        for name, value in node.items():
+            yield from _strings(name, key)  # a bad key is named by the mapping that holds it
+            yield from _strings(value, f"{key}.{name}" if key else str(name))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _strings(value, f"{key}[{index}]")
 
 
 def check_secrets(config: Config, path: Path | str = "<config>") -> None:
-    """Every env var the config names must be set and non-empty."""
+    """Every env var the config names must be set, non-empty, and fit in a request header.
+
+    A header carries printable ASCII only: a non-ASCII or control character (a newline pasted with
+    the token) would fail every request of the source. The message names the variable, never its value.
+    """
     for index, source in enumerate(config.sources):
         names = [("token_env", source.token_env)]
         if isinstance(source, JiraSource) and source.email_env:
             names.append(("email_env", source.email_env))
         for key, env in names:
-            if not os.environ.get(env):
-                raise ConfigError(f"{path}: sources[{index}].{key}: environment variable {env} is not set")
+            value = os.environ.get(env)
+            where = f"{path}: sources[{index}].{key}: environment variable {env}"
+            if not value:
+                raise ConfigError(f"{where} is not set")
+            if not all("!" <= char <= "~" for char in value):
+                raise ConfigError(
+                    f"{where} holds a space, control or non-ASCII character (a header takes printable ASCII)"
+                )
 
 
 def _describe(exc: ValidationError, raw: dict[str, Any]) -> str:
