@@ -56,9 +56,9 @@ def _count(default: int, *, low: int, high: int) -> Any:
     return Field(default, strict=True, ge=low, le=high)
 
 
-HOUR, DAY, WEEK = 3600.0, 86400.0, 7 * 86400.0
+HOUR, DAY = 3600.0, 86400.0  # seconds
 MINUTES_PER_WEEK = 7 * 24 * 60.0
-TEN_YEARS = 3650
+TEN_YEARS = 3650  # days
 
 
 def _check_url(value: str) -> str:
