@@ -128,3 +128,58 @@ def test_jira_milestones_from_the_recorded_site(jira: duckdb.DuckDBPyConnection)
     # sprint field (customfield_10020), both in Backlog: open, nothing done, no due date.
     assert (sprint["name"], sprint["state"], sprint["due_date"]) == ("KP Sprint 3", "open", None)
     assert (sprint["scope_items"], sprint["done_items"], sprint["status"]) == (2, 0, "no_due_date")
+
+
+# --- GitHub: api.github.com, PyGithub/PyGithub issue 28 (PyGithub's ReplayData, recorded 2025) ---------
+
+GITHUB_AS_OF = datetime(2012, 9, 1, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def github(tmp_path_factory: pytest.TempPathFactory) -> Iterator[duckdb.DuckDBPyConnection]:
+    source = {"name": "pg", "type": "github", "token_env": "T", "repos": ["PyGithub/PyGithub"]}
+    con = replayed(RECORDED / "github" / "manifest.json", source, tmp_path_factory.mktemp("gh"), GITHUB_AS_OF)
+    yield con
+    con.close()
+
+
+def test_github_issue_closed_before_its_milestone_existed(github: duckdb.DuckDBPyConnection) -> None:
+    (item,) = by_key(
+        github,
+        "SELECT key, status_category, resolution, resolved_at, lead_time_days, item_type FROM marts.work_items",
+    ).values()
+    # Closed 2012-05-26T14:59:33Z with state_reason completed; labelled bug.
+    assert item == {
+        "key": "PyGithub/PyGithub#28",
+        "status_category": "done",
+        "resolution": "completed",
+        "resolved_at": utc("2012-05-26T14:59:33+00:00"),
+        # created 2012-05-19T10:38:23Z: 7 days and 4:21:10.
+        "lead_time_days": pytest.approx(7 + (4 * 3600 + 21 * 60 + 10) / 86400),
+        "item_type": "bug",
+    }
+
+
+def test_github_milestone_closed_with_its_closed_at(github: duckdb.DuckDBPyConnection) -> None:
+    (milestone,) = by_key(
+        github,
+        """
+        SELECT name, state, due_date, baseline_at, scope_items, done_items, completed_at, on_time, status
+        FROM marts.project_completion
+        """,
+    ).values()
+    # "Version 1.4" was created 2012-07-24T16:04:28Z, two months after issue 28 closed, and holds it
+    # now (no milestoned event was recorded: it counts from the milestone's creation). Baseline: the
+    # creation plus the one-day grace. Closed 2012-08-04T06:11:43Z, due 2012-08-05T07:00:00Z: the one
+    # item was done by then, completed on the 4th, due the 5th: done on time.
+    assert milestone == {
+        "name": "Version 1.4",
+        "state": "closed",
+        "due_date": date(2012, 8, 5),
+        "baseline_at": utc("2012-07-25T16:04:28+00:00"),
+        "scope_items": 1,
+        "done_items": 1,
+        "completed_at": utc("2012-08-04T06:11:43+00:00"),
+        "on_time": True,
+        "status": "done_on_time",
+    }
