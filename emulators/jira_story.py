@@ -12,8 +12,7 @@ estimated") on three issues, a negative original estimate on one)
     2026.2    released on its day (-98): done_on_time; a customer's bug (label `customer`) open
               since six days after release, another through the service desk: failing
     2026.3    due -56, released -49 (Jira overwrote releaseDate with -49) with one issue still
-              open, resolved at -47; an issue reopened after release is still open, so it is
-              closed_incomplete; outcome watch
+              open, resolved at -47: done_late; an issue reopened after release, still open: watch
     2026.3.1  a hotfix released at -42 without any releaseDate: done (no due date)
     2026.4    due -7, issues left: overdue
     2026.5    due +14, far more left than two weeks of throughput: slipping
@@ -64,6 +63,7 @@ from typing import Any
 
 from emulators.jira_model import (
     SHANGHAI,
+    Issue,
     IssueType,
     JiraSite,
     Priority,
@@ -162,7 +162,7 @@ PAY = ProjectPlan(
         VersionPlan("2026.2", -144, -98, "done_on_time", released=-98, done=22, added=3, removed=1, not_planned=1,
                     duplicate=1, bugs=((6, "label", None), (10, "jsm", 4), (15, None, 6)), outcome="failing",
                     not_estimated=2),
-        VersionPlan("2026.3", -95, -56, "closed_incomplete", released=-49, done=21, late=1, added=3, removed=2,
+        VersionPlan("2026.3", -95, -56, "done_late", released=-49, done=21, late=1, added=3, removed=2,
                     not_planned=1, bugs=((3, None, 5), (8, "label", 2)), reopened_after_release=1, outcome="watch"),
         VersionPlan("2026.3.1", None, None, "done", released=-42, done=3, outcome="healthy"),
         VersionPlan("2026.4", -46, -7, "overdue", done=12, left=6, added=2, not_planned=1, reopened=1,
@@ -744,18 +744,29 @@ class _Builder:
                     workflow.pop(name or "", None)
 
     def _sprint_outcomes(self) -> None:
-        """A closed sprint holding an issue not done at its close (resolved later, or never) closed
-        incomplete; the replay decides, as a small scale may carry none over."""
+        """A closed sprint holding an issue not done at its close closed incomplete (one reopened
+        after the close was done in it); the replay decides, as a small scale may carry none over."""
         for sprint in self.sprints:
             if sprint.complete is None:
                 continue
             unfinished = [
                 issue
                 for issue in self.site.issues.values()
-                if sprint in issue.sprints and (issue.resolved is None or issue.resolved > sprint.complete)
+                if sprint in issue.sprints and not self._done_at(issue, sprint.complete)
             ]
             if unfinished:
                 self.story.sprints[sprint.name] = "closed_incomplete"
+
+    def _done_at(self, issue: Issue, when: datetime) -> bool:
+        """Whether the issue's status was in the done category at `when`, from its changelog."""
+        moves = [
+            item.to
+            for history in issue.histories
+            if history.created <= when
+            for item in history.items
+            if item.field == "status"
+        ]
+        return bool(moves) and self.site.statuses[moves[-1] or ""].category == "done"
 
     # -- helpers -------------------------------------------------------------------------------
 

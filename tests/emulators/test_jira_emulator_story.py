@@ -20,6 +20,7 @@ from jira_support import (
 from emulators.jira_model import STORY_POINTS_FIELD, Issue, JiraSite, Version
 from emulators.jira_story import STATUSES, replan
 
+DONE_STATUSES = {status.id for status in STATUSES if status.category == "done"}  # retired ones too
 NOT_DELIVERED = {"Won't Do", "Won't Fix", "Duplicate", "Cannot Reproduce"}
 WEEK = timedelta(weeks=1)
 
@@ -82,11 +83,19 @@ def forecast_status(site: JiraSite, version: Version) -> str:
     return "at_risk" if finishes[1700] > version.release_date else "on_track"
 
 
+def done_at(issue: Issue, when: datetime) -> bool:
+    """Whether the issue's status was a done one at `when`, from its changelog."""
+    moves = [i.to for h in issue.histories if h.created <= when for i in h.items if i.field == "status"]
+    return bool(moves) and moves[-1] in DONE_STATUSES
+
+
 def version_status(site: JiraSite, version: Version) -> str:
     if not version.released:
         return forecast_status(site, version)
-    if any(issue.status.category != "done" for issue in scope(site, version)):
-        return "closed_incomplete"  # released with issues not done
+    resolved = [issue.resolved for issue in scope(site, version) if issue.resolved is not None]
+    completed = max(resolved, default=AS_OF)
+    if not all(done_at(issue, completed) for issue in scope(site, version)):
+        return "closed_incomplete"  # released with issues not done when its last one was resolved
     if version.release_date is None:
         return "done"
     return "done_on_time" if completed_on(site, version) <= version.release_date else "done_late"
@@ -97,7 +106,7 @@ def customer_reported(issue: Issue) -> bool:
 
 
 def reopened_after(issue: Issue, when: datetime) -> bool:
-    done = {status.id for status in STATUSES if status.category == "done"}  # retired ones too
+    done = DONE_STATUSES
     return any(
         item.field == "status" and item.from_ in done and item.to not in done and history.created > when
         for history in issue.histories
@@ -177,7 +186,7 @@ def test_sprints_are_closed_on_time_late_incomplete_active_and_future(site: Jira
             unfinished = [
                 issue
                 for issue in site.issues.values()
-                if sprint in issue.sprints and (issue.resolved is None or issue.resolved > sprint.complete)
+                if sprint in issue.sprints and not done_at(issue, sprint.complete)
             ]
             expected = "closed_incomplete" if unfinished else "done_on_time" if on_time else "done_late"
             assert intent == expected
