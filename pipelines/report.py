@@ -1,6 +1,6 @@
 """The text summary a run prints: what each source cost, then per project its milestones by status,
 its delivered milestones by outcome and the ones whose outcome failed although they were on time,
-and the milestones that need attention."""
+the milestones that need attention, and those closed with items not done."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ STATUS_ORDER = (
     "done_on_time",
     "done_late",
     "done",
+    "closed_incomplete",
 )
 OUTCOME_ORDER = ("failing", "watch", "healthy")
 ATTENTION = ("overdue", "slipping", "at_risk")
@@ -97,6 +98,23 @@ def attention_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [f"  {status:<8} {project} {name!r}: {reason}" for status, project, name, reason in rows]
 
 
+def closed_incomplete_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Milestones closed or released in the last 180 days with items not done, newest first."""
+    if not warehouse.table_exists(con, "marts.project_completion"):
+        return []
+    rows = con.execute(
+        """
+        SELECT project, name, status_reason, carried_over_items FROM marts.project_completion
+        WHERE status = 'closed_incomplete' AND completed_at > as_of - INTERVAL 180 DAY
+        ORDER BY completed_at DESC, project, name
+        """
+    ).fetchall()
+    return [
+        f"  closed_incomplete {project} {name!r}: {reason}, {carried} carried over"
+        for project, name, reason, carried in rows
+    ]
+
+
 def summary(database: Path, run_id: str | None = None) -> str:
     """Human summary of a run from the database it built (read-only)."""
     with duckdb.connect(str(database), read_only=True) as con:
@@ -106,6 +124,9 @@ def summary(database: Path, run_id: str | None = None) -> str:
         out += ["Projects:", *project_lines(con)]
         attention = attention_lines(con)
         out += [f"Milestones needing attention ({len(attention)}):", *(attention or ["  none"])]
+        incomplete = closed_incomplete_lines(con)
+        if incomplete:
+            out += [f"Closed with items not done ({len(incomplete)}):", *incomplete]
     return "\n".join(out)
 
 

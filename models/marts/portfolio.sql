@@ -14,9 +14,11 @@
 --   at_risk: Open milestones at_risk.
 --   slipping: Open milestones slipping.
 --   overdue: Open milestones overdue.
+--   closed_incomplete: Milestones closed or released with items not done (completed in the last 180
+--     days).
 --   delivered_milestones_180d: Milestones delivered in the last 180 days (marts.product_outcomes).
---   done_on_time_rate: Of the milestones delivered in the last 180 days that had a due date, the
---     share delivered on time (0..1); null when there are none.
+--   done_on_time_rate: Of the milestones closed or released in the last 180 days that had a due
+--     date, closed_incomplete ones included, the share done_on_time (0..1); null when there are none.
 --   avg_escaped_defect_rate: Mean escaped_defect_rate of the milestones delivered in the last 180
 --     days; null when there are none.
 --   throughput_4w: Items resolved as completed in the 28 days before as_of.
@@ -38,8 +40,20 @@ milestones AS (
         count(*) FILTER (WHERE state = 'open' AND status = 'on_track') AS on_track,
         count(*) FILTER (WHERE state = 'open' AND status = 'at_risk') AS at_risk,
         count(*) FILTER (WHERE state = 'open' AND status = 'slipping') AS slipping,
-        count(*) FILTER (WHERE state = 'open' AND status = 'overdue') AS overdue
-    FROM marts.project_completion
+        count(*) FILTER (WHERE state = 'open' AND status = 'overdue') AS overdue,
+        count(*) FILTER (WHERE status = 'closed_incomplete' AND recent) AS closed_incomplete,
+        -- closed_incomplete counts against the rate: closed is not done
+        count(*) FILTER (WHERE status = 'done_on_time' AND recent)
+            / nullif(count(*) FILTER (WHERE state <> 'open' AND on_time IS NOT NULL AND recent), 0)
+            AS done_on_time_rate
+    FROM (
+        SELECT
+            *,
+            coalesce(
+                completed_at > getvariable('as_of') - INTERVAL 180 DAY AND completed_at <= getvariable('as_of'), false
+            ) AS recent
+        FROM marts.project_completion
+    )
     GROUP BY ALL
 ),
 deliveries AS (
@@ -47,7 +61,6 @@ deliveries AS (
         source,
         project,
         count(*) AS delivered_milestones_180d,
-        avg(delivered_on_time::INTEGER) AS done_on_time_rate,
         avg(escaped_defect_rate) AS avg_escaped_defect_rate
     FROM marts.product_outcomes
     WHERE released_at > getvariable('as_of') - INTERVAL 180 DAY AND released_at <= getvariable('as_of')
@@ -86,8 +99,9 @@ SELECT
     coalesce(m.at_risk, 0) AS at_risk,
     coalesce(m.slipping, 0) AS slipping,
     coalesce(m.overdue, 0) AS overdue,
+    coalesce(m.closed_incomplete, 0) AS closed_incomplete,
     coalesce(d.delivered_milestones_180d, 0) AS delivered_milestones_180d,
-    d.done_on_time_rate,
+    m.done_on_time_rate,
     d.avg_escaped_defect_rate,
     coalesce(i.throughput_4w, 0) AS throughput_4w,
     coalesce(i.wip, 0) AS wip,

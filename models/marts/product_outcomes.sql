@@ -4,6 +4,9 @@
 -- outcome_status beside the delivery's on-time flag, so "project accomplished, outcome failed"
 -- is one filter away (outcome_failed_despite_on_time).
 --
+-- A milestone closed or released with items not done (closed_incomplete) is still here: it was
+-- released, and its figures look only at the items it completed; but it was not delivered on time.
+--
 -- Defects are attributed as in intermediate.defect_attribution (affects versions first, else the
 -- release window) and count when created after released_at and at most
 -- outcomes.post_release_window_days after it. outcome_status, first rule that matches: failing
@@ -32,7 +35,8 @@
 --   lead_time_p50_days: Median lead time (created to resolved) of the delivered items, in days.
 --   lead_time_p85_days: 85th percentile of the delivered items' lead time, in days.
 --   cycle_time_p50_days: Median cycle time (started to resolved) of the delivered items, in days.
---   delivered_on_time: project_completion.on_time; null without a due date.
+--   delivered_on_time: project_completion.on_time, but false when it was closed_incomplete (closed or
+--     released with items not done is not delivered on time); null without a due date.
 --   window_complete: as_of is at least outcomes.post_release_window_days after released_at; before
 --     that the defect figures can still grow.
 --   outcome_status: failing (escaped_defect_rate > 0.25, or a customer-reported defect open more than
@@ -52,7 +56,7 @@ WITH delivered AS (
         completed_at AS released_at,
         completed_at + to_days(getvariable('post_release_window_days')::INTEGER) AS window_ends_at,
         done_items AS items_delivered,
-        on_time AS delivered_on_time
+        CASE WHEN on_time IS NOT NULL THEN on_time AND status <> 'closed_incomplete' END AS delivered_on_time
     FROM marts.project_completion
     WHERE state <> 'open' AND completed_at IS NOT NULL
 ),

@@ -3,8 +3,10 @@
 -- budget, the due date's history, a Monte Carlo forecast of the finish, and a status with its
 -- reason in words.
 --
--- Status, first rule that matches: closed or released → done_on_time / done_late (completed_at
--- against the original due date) / done (no due date); open and due before as_of's date →
+-- Status, first rule that matches: closed or released with every scoped item done → done_on_time /
+-- done_late (completed_at against the original due date) / done (no due date); closed or released
+-- with items not done → closed_incomplete (closed is not done; on_time and days_late are still
+-- filled, the items not done were carried over); open and due before as_of's date →
 -- overdue; no due date → no_due_date; items remaining but no forecast → slipping; p50 forecast
 -- after due → slipping; p85 forecast after due (or beyond the forecast horizon), or due date
 -- pushed out → at_risk; otherwise on_track.
@@ -41,8 +43,10 @@
 --   estimate_seconds: Original estimates of the scoped items in seconds; null without estimates.
 --   time_spent_seconds: Time logged on the scoped items in seconds; null without worklogs.
 --   budget_used_pct: time_spent_seconds / estimate_seconds; null without estimates.
---   completed_at: When the milestone was completed: GitHub closed_at, sprint completeDate, released
---     version's last resolution; else, once every scoped item is done, the last resolution.
+--   completed_at: When the milestone was completed: closed_at when closed, its last scoped item's
+--     resolution when released; else, once every scoped item is done, the last resolution.
+--   carried_over_items: Closed or released: scope_items - done_items at completion, the items it
+--     did not finish (carried over to a later milestone or left undone); null while open.
 --   on_time: completed_at's date <= original_due_date; null while open or without due date.
 --   days_late: Days after the due date: completed late → completed_at - original_due_date; open and
 --     overdue → as_of - due_date; null otherwise.
@@ -53,7 +57,8 @@
 --     the forecast horizon (10 years).
 --   forecast_p85_date: Finish date met in 85% of simulations; null as forecast_p50_date, or when only
 --     p85 is beyond the horizon.
---   status: done_on_time, done_late, done, overdue, no_due_date, slipping, at_risk or on_track.
+--   status: done_on_time, done_late, done, closed_incomplete, overdue, no_due_date, slipping, at_risk
+--     or on_track.
 --   status_reason: Why, in words: the figures behind the status.
 --   as_of: The instant all figures are computed for.
 WITH due_history AS (
@@ -101,6 +106,7 @@ facts AS (
         p.time_spent_seconds,
         p.time_spent_seconds / nullif(p.estimate_seconds, 0) AS budget_used_pct,
         p.completed_at,
+        CASE WHEN m.state <> 'open' THEN p.remaining_items END AS carried_over_items,
         CASE
             WHEN m.state <> 'open' AND original_due_date IS NOT NULL
                 THEN p.completed_at::DATE <= original_due_date
@@ -127,6 +133,7 @@ judged AS (
             WHEN state = 'open' AND due_date < today THEN today - due_date
         END AS days_late,
         CASE
+            WHEN state <> 'open' AND carried_over_items > 0 THEN 'closed_incomplete'
             WHEN state <> 'open' THEN
                 CASE WHEN on_time THEN 'done_on_time' WHEN NOT on_time THEN 'done_late' ELSE 'done' END
             WHEN due_date < today THEN 'overdue'
@@ -167,7 +174,10 @@ explained AS (
                     || CASE WHEN gap_days > 0 THEN ' after ' ELSE ' before ' END
                     || CASE WHEN due_date_changes > 0 THEN 'original due ' ELSE 'due ' END
                     || original_due_date
-            WHEN status = 'done' AND completed_at IS NULL THEN 'closed without completing; ' || open_text
+            WHEN status = 'closed_incomplete'
+                THEN state || ' with ' || carried_over_items || ' of ' || scope_items
+                    || CASE WHEN scope_items = 1 THEN ' item' ELSE ' items' END || ' not done'
+            WHEN status = 'done' AND completed_at IS NULL THEN state || ' with no items in scope'
             WHEN status = 'done' THEN 'completed ' || completed_at::DATE || ', no due date'
             WHEN status = 'overdue'
                 THEN CASE WHEN remaining_items = 0 THEN 'no items open but not closed' ELSE open_text END
@@ -221,6 +231,7 @@ SELECT
     time_spent_seconds,
     budget_used_pct,
     completed_at,
+    carried_over_items,
     on_time,
     days_late,
     throughput_per_week,

@@ -105,7 +105,7 @@ DATA_QUALITY = (
         "status holds one of the documented values and comes with a reason.",
         """
         SELECT milestone_id, status, status_reason FROM marts.project_completion
-        WHERE status NOT IN ('done_on_time', 'done_late', 'done', 'overdue', 'no_due_date', 'slipping', 'at_risk', 'on_track')
+        WHERE status NOT IN ('done_on_time', 'done_late', 'done', 'closed_incomplete', 'overdue', 'no_due_date', 'slipping', 'at_risk', 'on_track')
            OR status IS NULL OR status_reason IS NULL
         """,
     ),

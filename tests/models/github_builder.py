@@ -8,6 +8,7 @@ and mean UTC.
 from __future__ import annotations
 
 import itertools
+import shutil
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,8 +16,9 @@ from typing import Any
 
 import duckdb
 
-from pipelines import models, warehouse
+from pipelines import models, report, warehouse
 from pipelines.config import parse
+from pipelines.defs import checks
 
 SOURCE = "gh"
 STREAMS = ("issues", "pull_requests", "milestones", "issue_events")
@@ -53,6 +55,21 @@ def rows(con: duckdb.DuckDBPyConnection, query: str, *args: Any) -> list[dict[st
     cursor = con.execute(query, list(args))
     names = [column[0] for column in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def failing_checks(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Names of the blocking (data-quality) checks whose query finds offending rows."""
+    return [check.name for check in checks.DATA_QUALITY if con.execute(check.sql).fetchall()]
+
+
+def summary_of(con: duckdb.DuckDBPyConnection, directory: Path) -> str:
+    """report.summary of a copy of the warehouse (it opens its file read-only, beside this connection)."""
+    con.execute("CHECKPOINT")
+    (path,) = con.execute(
+        "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+    ).fetchone()
+    shutil.copy(path, directory / "copy.duckdb")
+    return report.summary(directory / "copy.duckdb")
 
 
 def completion(con: duckdb.DuckDBPyConnection, column: str, value: str) -> dict[str, Any]:

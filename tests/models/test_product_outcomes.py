@@ -6,16 +6,14 @@ as_of is Monday 2026-03-02 12:00 UTC; the post-release window is 30 days, custom
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
-from github_builder import GitHubRecords, rows
+from github_builder import GitHubRecords, failing_checks, rows, summary_of
 from jira_builder import JiraRecords, built
 
-from pipelines import report
 from pipelines.defs import checks
 
 
@@ -209,22 +207,13 @@ def test_releases_healthy_lists_failing_releases_and_data_quality_passes(
         ("acme/rate", True, "escaped defect rate 0.5 (2 defects for 4 items) is above 0.25"),
         ("acme/customer", False, "1 customer defect open more than 14 days"),
     ]
-    for check in checks.DATA_QUALITY:
-        assert con.execute(check.sql).fetchall() == [], check.name
+    assert failing_checks(con) == []
 
 
 def test_summary_shows_statuses_outcomes_and_failures_despite_on_time(
     con: duckdb.DuckDBPyConnection, tmp_path: Path
 ) -> None:
-    con.execute("CHECKPOINT")
-    database = tmp_path / "copy.duckdb"
-    shutil.copy(
-        con.execute(
-            "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
-        ).fetchone()[0],
-        database,
-    )
-    text = report.summary(database)
+    text = summary_of(con, tmp_path)
     assert "  gh acme/rate\n    milestones: 1 done_on_time\n    delivered, by outcome: 1 failing\n" in text
     assert (
         "    on time, outcome failed: 'Release': escaped defect rate 0.5 (2 defects for 4 items) is above 0.25\n"

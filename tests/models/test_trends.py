@@ -141,6 +141,7 @@ def test_portfolio_summarises_each_project(con: duckdb.DuckDBPyConnection) -> No
         "at_risk": 0,
         "slipping": 0,
         "overdue": 0,
+        "closed_incomplete": 0,
         "delivered_milestones_180d": 0,
         "done_on_time_rate": None,
         "avg_escaped_defect_rate": None,
