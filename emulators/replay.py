@@ -2,29 +2,26 @@
 
 The emulators answer the way they were built to; recordings answer the way real sites did. A
 manifest (JSON) declares which recording answers which request, so a test replays a real site
-through the connector without code per endpoint:
+through a connector without code per endpoint:
 
-    {"origin": "https://api.github.com",
-     "routes": [{"path": "/repos/o/r/milestones", "file": "Repository.testGetMilestones.txt"},
-                {"path": "/rest/agile/1.0/board", "query": {"startAt": "0"},
+    {"routes": [{"path": "/rest/api/3/field", "file": "fields.json"},
+                {"path": "/rest/agile/1.0/board", "query": {"projectKeyOrId": "KP"},
                  "file": "board.json", "page_of": "values"},
                 {"path": "/rest/api/3/status", "body": [], "why": "nothing was recorded"}]}
 
-A route matches a request with its method and path when every one of its `query` parameters is in
-the request with that value (other parameters are ignored: a recording cannot know the connector's
-page size); the route naming the most parameters wins, so `startAt=50` can answer after `startAt=0`.
-Unmatched requests answer 404 in Jira's error shape and are logged, so a test sees what it missed.
+A route matches a request with its method (default GET) and path when every one of its `query`
+parameters is in the request with that value (other parameters are ignored: a recording cannot know
+the connector's page size); the route naming the most parameters wins, so a `startAt=50` route can
+answer after a `startAt=0` one. A request nothing matches is answered 404 in Jira's error shape and
+kept in `missed`, so a test sees what the recordings lack.
 
-A route's answer is a JSON file (`page_of: key` wraps a recorded single object into a one-page
-list under that key, for endpoints whose list was never recorded), an exchange of a PyGithub
-ReplayData file (`*.txt`: its recorded status, headers and body; `exchange` picks one, default the
-first), or an inline `body`. Recorded header values, Link above all, point at `origin`: they are
-rewritten to this server's URL so a client follows them here.
+A route answers with a JSON file, relative to the manifest (`page_of: key` wraps a recorded single
+object into a one-page list under that key, for a list that was never recorded), or an inline
+`body`. `why` is for the reader: why a route answers a request its recording was not made for.
 """
 
 from __future__ import annotations
 
-import ast
 import functools
 import json
 import threading
@@ -36,20 +33,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-# Headers that describe the recorded transfer, not the answer: this server sets its own.
-TRANSFER_HEADERS = frozenset(
-    {"content-length", "transfer-encoding", "content-encoding", "connection", "status"}
-)
-REPLAY_DATA_LINES = (
-    10  # protocol, verb, host, port, url, request headers, request body, status, headers, body
-)
-
-
-@dataclass(frozen=True)
-class Answer:
-    status: int
-    headers: tuple[tuple[str, str], ...]
-    body: bytes
+Logged = tuple[str, str, dict[str, str]]  # method, path, query
 
 
 @dataclass(frozen=True)
@@ -57,21 +41,19 @@ class Route:
     method: str
     path: str
     query: Mapping[str, str]
-    answer: Answer
+    body: bytes
 
 
 @dataclass
 class ReplayServer:
-    """Serves a manifest's routes on http://127.0.0.1:<free port> until stopped (a context manager)."""
+    """Serves a manifest's routes on http://127.0.0.1:<free port> while open (a context manager)."""
 
     manifest: Path
-    log: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
-    missed: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)  # answered 404
+    missed: list[Logged] = field(default_factory=list)
     url: str = ""
 
     def __post_init__(self) -> None:
         spec = json.loads(self.manifest.read_text(encoding="utf-8"))
-        self.origin: str = spec.get("origin", "")
         self.routes = [load_route(self.manifest.parent, route) for route in spec["routes"]]
         self._httpd: ThreadingHTTPServer | None = None
         self._lock = threading.Lock()
@@ -90,65 +72,34 @@ class ReplayServer:
             self._httpd.shutdown()
             self._httpd.server_close()
 
-    def answer(self, method: str, target: str) -> Answer:
+    def answer(self, method: str, target: str) -> tuple[int, bytes]:
+        """The status and JSON body for a request line's method and target."""
         parts = urlsplit(target)
-        query = dict(parse_qsl(parts.query, keep_blank_values=True))
-        with self._lock:
-            self.log.append((method, parts.path, query))
-        candidates = [
+        request: Logged = (method, parts.path, dict(parse_qsl(parts.query, keep_blank_values=True)))
+        matching = [
             r
             for r in self.routes
-            if r.method == method
-            and r.path == parts.path
-            and all(query.get(k) == v for k, v in r.query.items())
+            if (r.method, r.path) == request[:2] and all(request[2].get(k) == v for k, v in r.query.items())
         ]
-        if not candidates:
+        if not matching:
             with self._lock:
-                self.missed.append((method, parts.path, query))
-            body = {"errorMessages": [f"nothing recorded for {method} {parts.path}"], "errors": {}}
-            return Answer(404, (("Content-Type", "application/json"),), json.dumps(body).encode())
-        found = max(candidates, key=lambda r: len(r.query)).answer
-        headers = tuple((k, v.replace(self.origin, self.url) if self.origin else v) for k, v in found.headers)
-        return Answer(found.status, headers, found.body)
-
-    def requests_to(self, path: str) -> list[dict[str, str]]:
-        """The query of every request made to `path`, in order."""
-        with self._lock:
-            return [query for _, logged, query in self.log if logged == path]
+                self.missed.append(request)
+            error = {"errorMessages": [f"nothing recorded for {method} {parts.path}"], "errors": {}}
+            return 404, json.dumps(error).encode()
+        return 200, max(matching, key=lambda r: len(r.query)).body
 
 
 def load_route(base: Path, spec: Mapping[str, Any]) -> Route:
     """One manifest entry, its answer read from disk once."""
     if "body" in spec:
-        answer = json_answer(spec["body"], int(spec.get("status", 200)))
-    elif str(spec["file"]).endswith(".txt"):
-        text = (base / spec["file"]).read_text(encoding="utf-8")
-        answer = replay_data_exchanges(text)[int(spec.get("exchange", 0))]
+        body = spec["body"]
     else:
         body = json.loads((base / spec["file"]).read_text(encoding="utf-8"))
         if spec.get("page_of"):
             body = {"startAt": 0, "maxResults": 50, "total": 1, "isLast": True, spec["page_of"]: [body]}
-        answer = json_answer(body, int(spec.get("status", 200)))
-    return Route(spec.get("method", "GET"), spec["path"], dict(spec.get("query", {})), answer)
-
-
-def json_answer(body: Any, status: int = 200) -> Answer:
-    return Answer(status, (("Content-Type", "application/json;charset=UTF-8"),), json.dumps(body).encode())
-
-
-def replay_data_exchanges(text: str) -> list[Answer]:
-    """The answers of a PyGithub ReplayData file: exchanges of ten lines, each followed by a blank one.
-
-    Line 8 is the status, line 9 the response headers as a Python list of pairs, line 10 the body.
-    """
-    lines = text.split("\n")
-    answers = []
-    for start in range(0, len(lines) - REPLAY_DATA_LINES + 1, REPLAY_DATA_LINES + 1):
-        status, headers, body = lines[start + 7 : start + REPLAY_DATA_LINES]
-        recorded = ast.literal_eval(headers)
-        kept = tuple((k, v) for k, v in recorded if k.lower() not in TRANSFER_HEADERS)
-        answers.append(Answer(int(status), kept, body.encode("utf-8")))
-    return answers
+    return Route(
+        spec.get("method", "GET"), spec["path"], dict(spec.get("query", {})), json.dumps(body).encode()
+    )
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -157,13 +108,12 @@ class _Handler(BaseHTTPRequestHandler):
         super().__init__(*args)
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-        answer = self.replay.answer("GET", self.path)
-        self.send_response(answer.status)
-        for name, value in answer.headers:
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(answer.body)))
+        status, body = self.replay.answer("GET", self.path)
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json;charset=UTF-8")
+        self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        self.wfile.write(answer.body)
+        self.wfile.write(body)
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - http.server's signature
-        """Quiet: `ReplayServer.log` records the requests."""
+        """Quiet: what matters is in `ReplayServer.missed`."""
