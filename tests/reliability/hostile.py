@@ -22,6 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
+from connectors.http import HttpClient
 from tests.reliability import tally
 
 
@@ -155,3 +156,14 @@ def finish_within(seconds: float, call: Callable[[], Any]) -> Outcome:
         tally.add(runs_not_ended=1)
         raise AssertionError(f"still running after {seconds}s")
     return outcome
+
+
+def quick_client(base_url: str, token: str = "t", **settings: Any) -> HttpClient:
+    """A client that fails fast enough for a test: short timeouts, few retries, short backoffs."""
+    defaults = {
+        "timeout": (2.0, 0.5),
+        "max_retries": 2,
+        "backoff_factor": 0.05,
+        "secondary_wait_seconds": 0.1,
+    }
+    return HttpClient(base_url, headers={"Authorization": f"Bearer {token}"}, **{**defaults, **settings})

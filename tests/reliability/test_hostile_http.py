@@ -22,20 +22,14 @@ from connectors.http import ConnectorError, HttpClient, printable
 from connectors.jira_paging import RepeatedToken, offset_pages, token_pages
 from tests.reliability import tally
 from tests.reliability.conftest import LONG
-from tests.reliability.hostile import Answer, Hostile, Outcome, finish_within
+from tests.reliability.hostile import Answer, Hostile, Outcome, finish_within, quick_client
 
 TOKEN = "s3cret-token-value"
 PAGE = json.dumps([{"id": 1, "title": "one"}]).encode()
 
 
 def client(base_url: str, **settings: Any) -> HttpClient:
-    defaults = {
-        "timeout": (2.0, 3.0),
-        "max_retries": 1,
-        "backoff_factor": 0.01,
-        "secondary_wait_seconds": 0.1,
-    }
-    return HttpClient(base_url, headers={"Authorization": f"Bearer {TOKEN}"}, **{**defaults, **settings})
+    return quick_client(base_url, TOKEN, **{"timeout": (2.0, 3.0), "max_retries": 1, **settings})
 
 
 def tried(outcome: Outcome, *servers: Hostile, home: Hostile | None = None) -> Outcome:

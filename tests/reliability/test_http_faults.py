@@ -14,6 +14,7 @@ from emulators.generator import generate_org
 from emulators.org import Org
 from emulators.server import EmulatorServer
 from tests.reliability.conftest import FIGURES
+from tests.reliability.hostile import quick_client
 
 MILESTONES = "/repos/acme/web/milestones"
 
@@ -39,13 +40,7 @@ def serve(org: Org) -> Iterator:
 
 
 def client(server: EmulatorServer, **settings: object) -> HttpClient:
-    defaults = {
-        "timeout": (2.0, 0.5),
-        "max_retries": 2,
-        "backoff_factor": 0.05,
-        "secondary_wait_seconds": 0.1,
-    }
-    return HttpClient(server.github_url, headers={"Authorization": "Bearer t"}, **{**defaults, **settings})
+    return quick_client(server.github_url, **settings)
 
 
 def test_retry_after_is_honoured_on_every_attempt(serve) -> None:
