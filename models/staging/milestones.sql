@@ -12,6 +12,8 @@
 --   state: open, closed (at closed_at, an instant) or released (shipped on the day closed_at
 --     names, with no closing instant: completed at its last scoped item's resolution).
 --   start_date: Planned start (Jira version start, sprint start); null for GitHub milestones.
+--   start_at: The planned start as an instant (sprint startDate); a start known only as a day
+--     (version startDate) is that day's midnight UTC; null without a start.
 --   due_date: Current due date (GitHub due_on, version releaseDate, sprint endDate), in UTC.
 --   created_at: When the milestone was created, if the tracker says.
 --   closed_at: When it was closed (GitHub closed_at, sprint completeDate), or the day it was released.
@@ -25,6 +27,7 @@ SELECT
     NULL::VARCHAR AS name,
     NULL::VARCHAR AS state,
     NULL::DATE AS start_date,
+    NULL::TIMESTAMPTZ AS start_at,
     NULL::DATE AS due_date,
     NULL::TIMESTAMPTZ AS created_at,
     NULL::TIMESTAMPTZ AS closed_at,

@@ -22,6 +22,7 @@ from pipelines import warehouse
 SOURCE = "jira"
 SITE = "https://acme.atlassian.net"
 POINTS_FIELD = "customfield_10016"
+SPRINT_FIELD = "customfield_10020"
 STREAMS = ("issues", "versions", "sprints", "statuses", "field_roles")
 TODO = {"id": "1", "name": "To Do", "statusCategory": {"key": "new"}}
 DONE = {"id": "10001", "name": "Done", "statusCategory": {"key": "done"}}
@@ -39,6 +40,7 @@ class JiraRecords:
         self._ids = itertools.count(10_000)
         self.streams["statuses"]["site"] += [TODO, DONE]
         self.streams["field_roles"]["site"].append({"role": "story_points", "field_ids": [POINTS_FIELD]})
+        self.streams["field_roles"]["site"].append({"role": "sprint", "field_ids": [SPRINT_FIELD]})
 
     def version(self, project: str, name: str, *, due: str, released: bool = False) -> dict[str, Any]:
         version_id = str(next(self._ids))
@@ -53,6 +55,37 @@ class JiraRecords:
         self.streams["versions"][project].append(record)
         return record
 
+    def sprint(self, project: str, name: str, *, start: str, end: str, created: str) -> dict[str, Any]:
+        """An active sprint of the project's board."""
+        sprint_id = next(self._ids)
+        record = {
+            "id": sprint_id,
+            "name": name,
+            "state": "active",
+            "startDate": jira_time(start),
+            "endDate": jira_time(end),
+            "createdDate": jira_time(created),
+            "originBoardId": 1,
+            "self": f"{SITE}/rest/agile/1.0/sprint/{sprint_id}",
+        }
+        self.streams["sprints"][project].append(record)
+        return record
+
+    def join_sprint(self, issue: dict[str, Any], sprint: dict[str, Any], when: str) -> None:
+        """The issue is put in `sprint` (it was in none), logged in its changelog as Jira does."""
+        item = {"field": "Sprint", "fieldId": SPRINT_FIELD, "from": "", "fromString": ""}
+        item |= {"to": str(sprint["id"]), "toString": sprint["name"]}
+        self._log(issue, when, item)
+        issue["fields"][SPRINT_FIELD] = [{"id": sprint["id"], "name": sprint["name"]}]
+
+    def _log(self, issue: dict[str, Any], when: str, item: dict[str, Any]) -> None:
+        changelog = issue["changelog"]
+        changelog["histories"].append(
+            {"id": str(next(self._ids)), "created": jira_time(when), "items": [item]}
+        )
+        changelog["total"] = changelog["maxResults"] = len(changelog["histories"])
+        issue["fields"]["updated"] = max(issue["fields"]["updated"], jira_time(when))
+
     def status(self, name: str, category_key: str) -> dict[str, Any]:
         """A status of the site's workflow (category key new, indeterminate or done)."""
         status = {"id": str(next(self._ids)), "name": name, "statusCategory": {"key": category_key}}
@@ -64,12 +97,8 @@ class JiraRecords:
         fields = issue["fields"]
         item = {"field": "status", "fieldId": "status", "from": fields["status"]["id"]}
         item |= {"fromString": fields["status"]["name"], "to": to["id"], "toString": to["name"]}
-        issue["changelog"]["histories"].append(
-            {"id": str(next(self._ids)), "created": jira_time(when), "items": [item]}
-        )
-        issue["changelog"]["total"] = issue["changelog"]["maxResults"] = len(issue["changelog"]["histories"])
+        self._log(issue, when, item)
         fields["status"] = to
-        fields["updated"] = max(fields["updated"], jira_time(when))
 
     def issue(
         self,

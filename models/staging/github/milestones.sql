@@ -24,6 +24,7 @@ SELECT
     m.title AS name,
     m.state,
     NULL::DATE AS start_date,
+    NULL::TIMESTAMPTZ AS start_at,
     m.due_on::DATE AS due_date,
     m.created_at,
     m.closed_at,

@@ -50,6 +50,7 @@ SELECT
     CASE WHEN v.released THEN 'released' WHEN v.archived THEN 'closed' ELSE 'open' END AS state,
     -- Dates are yyyy-mm-dd on the version list; the agile version list sends full timestamps.
     TRY_CAST(left(v.startDate, 10) AS DATE) AS start_date,
+    TRY_CAST(left(v.startDate, 10) AS DATE)::TIMESTAMPTZ AS start_at,
     TRY_CAST(left(v.releaseDate, 10) AS DATE) AS due_date,
     NULL::TIMESTAMPTZ AS created_at,
     CASE WHEN v.released THEN TRY_CAST(left(v.releaseDate, 10) AS DATE)::TIMESTAMPTZ END AS closed_at,
@@ -65,6 +66,7 @@ SELECT
     s.name,
     CASE WHEN s.state = 'closed' THEN 'closed' ELSE 'open' END,
     s.startDate::DATE,
+    s.startDate,
     s.endDate::DATE,
     s.createdDate,
     s.completeDate,
