@@ -14,6 +14,8 @@ import duckdb
 import pytest
 
 from pipelines import warehouse
+from pipelines.demo import EMAIL_ENV, TOKEN_ENV
+from tests.reliability.lab import Lab
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -101,3 +103,19 @@ def test_comments_keep_quotes_verbatim(tmp_path: Path) -> None:
 def test_a_raw_table_name_is_checked_before_it_reaches_sql(stream: str) -> None:
     with pytest.raises(ValueError, match="cannot name a raw table"):
         warehouse.raw_table("github", stream)
+
+
+def test_a_whole_run_publishes_into_paths_holding_quotes_and_sql(tmp_path: Path) -> None:
+    """The config's warehouse and work_dir both under a directory named like an injection."""
+    hostile = tmp_path / 'it\'s "here"; DROP TABLE ops.sync_runs; --'
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv(TOKEN_ENV, "quotes-token")
+        env.setenv(EMAIL_ENV, "quotes@example.com")
+        with Lab(hostile, scale=0.5) as lab:
+            outcome = lab.run()
+    assert (outcome.success, outcome.published, outcome.failures) == (True, True, [])
+    assert lab.warehouse.parent.parent == hostile and lab.work_database.parent.parent == hostile
+    with duckdb.connect(str(lab.warehouse), read_only=True) as con:
+        runs = con.execute("SELECT source, status FROM ops.sync_runs ORDER BY source").fetchall()
+        assert runs == [("demo-github", "success"), ("demo-jira", "success")]
+        assert con.execute("SELECT count(*) > 0 FROM marts.work_items").fetchone() == (True,)
