@@ -347,7 +347,9 @@ def parse(raw: dict[str, Any], path: Path | str = "<config>") -> Config:
         config = Config.model_validate(raw)
     except ValidationError as exc:
         raise ConfigError(f"{path}: {_describe(exc, raw)}") from None
-    base = Path(path).parent
+    # Absolute, so the run does not depend on its working directory, and DuckDB never reads a
+    # relative name like `md:x` as a remote database.
+    base = Path(path).parent.absolute()
     updates: dict[str, Any] = {}
     if not config.warehouse.is_absolute():
         updates["warehouse"] = base / config.warehouse

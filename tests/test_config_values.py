@@ -248,6 +248,17 @@ def test_a_warehouse_that_is_a_directory_is_refused(tmp_path: Path) -> None:
     assert refusal(tmp_path, data) == f"work_dir: {tmp_path / 'work'} is a file, not a directory"
 
 
+def test_paths_are_absolute_whatever_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A relative config path still gives absolute paths: `md:work` stays a local directory."""
+    write(tmp_path, {**GOOD, "warehouse": "md:w.duckdb", "work_dir": "md:work"})
+    monkeypatch.chdir(tmp_path)
+    config = config_module.load("trackerlake.yaml")
+    assert config.warehouse == tmp_path / "md:w.duckdb"
+    assert config.work_database == tmp_path / "md:work" / "md:w.work.duckdb"
+
+
 @pytest.mark.parametrize(
     ("url", "message"),
     [
