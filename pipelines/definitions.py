@@ -1,8 +1,10 @@
 """Dagster entry point (`workspace.yaml` loads this module): the trackerlake pipeline as assets.
 
 The assets come from the config: one ingest asset per source, one asset per model, the publish
-step, the checks and the nightly schedule. The config file is found as the CLI finds it
-(`$TRACKERLAKE_CONFIG`, else ./trackerlake.yaml); secrets are only read when a run starts.
+step, the checks and the nightly schedule. Importing this module builds nothing: Dagster calls
+`defs` when it loads the code location, and only then is the config file read, found as the CLI
+finds it (`$TRACKERLAKE_CONFIG`, else ./trackerlake.yaml). Secrets are only read when a run starts.
+The CLI builds its own pipeline from the config it was given (`build_pipeline`).
 """
 
 from __future__ import annotations
@@ -71,9 +73,8 @@ def build_definitions(config: Config, config_path: Path, as_of: str | None = Non
     )
 
 
-def load_definitions(config_path: str | Path | None = None, as_of: str | None = None) -> dg.Definitions:
-    path = config_module.resolve_path(config_path).resolve()
-    return build_definitions(config_module.load(path, check_env=False), path, as_of)
-
-
-defs = load_definitions()
+@dg.definitions
+def defs() -> dg.Definitions:
+    """The code location Dagster loads, from the config file named by the environment or cwd."""
+    path = config_module.resolve_path().resolve()
+    return build_definitions(config_module.load(path, check_env=False), path)

@@ -1,4 +1,5 @@
-"""The commands a user types: `trackerlake demo` end to end, and Dagster loading the workspace."""
+"""The commands a user types: `trackerlake demo` end to end, and Dagster loading the workspace,
+each from a directory that is not the checkout."""
 
 from __future__ import annotations
 
@@ -8,18 +9,19 @@ import sys
 from pathlib import Path
 
 import duckdb
-import pytest
 
-from pipelines.cli import main
+from tests.pipeline.installed_cli import empty_dir, trackerlake
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_demo_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    warehouse = tmp_path / "out" / "demo.duckdb"
-    assert main(["demo", "--warehouse", str(warehouse), "--scale", "0.3"]) == 0
-    out = capsys.readouterr().out
+def test_demo_end_to_end(tmp_path: Path) -> None:
+    cwd = empty_dir(tmp_path)
+    ended = trackerlake("demo", "--warehouse", "out/demo.duckdb", "--scale", "0.3", cwd=cwd)
+    assert ended.returncode == 0, ended.output[-3000:]
+    out = ended.stdout
     assert "Milestones needing attention" in out and "slipping" in out and "overdue" in out
+    warehouse = cwd / "out" / "demo.duckdb"  # a relative --warehouse is relative to where it ran
     assert f"Warehouse published: {warehouse}" in out
     with duckdb.connect(str(warehouse), read_only=True) as con:
         statuses = {r[0] for r in con.execute("SELECT status FROM marts.project_completion").fetchall()}
@@ -32,11 +34,12 @@ def test_demo_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert comment  # descriptions travel with the published file
 
 
-def test_dagster_validates_the_workspace() -> None:
+def test_dagster_validates_the_workspace(tmp_path: Path) -> None:
     dagster = Path(sys.executable).with_name("dagster")
     result = subprocess.run(
-        [str(dagster), "definitions", "validate", "-w", "workspace.yaml"],
-        cwd=ROOT,
+        [str(dagster), "definitions", "validate", "-w", str(ROOT / "workspace.yaml")],
+        cwd=empty_dir(tmp_path),
+        env={**os.environ, "TRACKERLAKE_CONFIG": str(ROOT / "trackerlake.yaml")},
         capture_output=True,
         text=True,
         timeout=120,
