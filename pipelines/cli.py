@@ -1,8 +1,12 @@
 """`trackerlake` command line: demo, run, emulate, check-config.
 
-Exit codes: 0 success (slipping milestones are findings, not failures); 1 a source or model
-failed; 2 bad config or usage, with one line naming the problem; 3 slipping milestones with
-`--fail-on-slip`.
+Exit codes: 0 success (slipping milestones are findings, not failures); 1 a source, model or the
+publish failed, one line `FAILED ...` each, with its cause; 2 bad config or usage, with one line
+naming the problem; 3 slipping milestones with `--fail-on-slip`; 4 another run holds the
+warehouse (its PID and start time are named), nothing was done.
+
+Dagster is imported only by the commands that run the pipeline; every command works from any
+directory (paths in the config are relative to the config file).
 """
 
 from __future__ import annotations
@@ -11,13 +15,17 @@ import argparse
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from connectors.http import printable
 from pipelines import config as config_module
-from pipelines import report
+from pipelines import runlock
 from pipelines.config import ConfigError
-from pipelines.defs.resources import parse_as_of
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_SLIPPING = 0, 1, 2, 3
+if TYPE_CHECKING:
+    from pipelines.run import RunOutcome
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_SLIPPING, EXIT_LOCKED = 0, 1, 2, 3, 4
 
 
 class UsageError(ValueError):
@@ -25,6 +33,9 @@ class UsageError(ValueError):
 
 
 def as_of_arg(value: str) -> datetime:
+    # Only `run` takes --as-of, and it imports Dagster anyway: --help and check-config do not.
+    from pipelines.defs.resources import parse_as_of
+
     try:
         return parse_as_of(value)
     except ValueError:
@@ -84,14 +95,24 @@ def run_and_report(
     full_refresh: bool = False,
     fail_on_slip: bool = False,
 ) -> int:
-    from pipelines.run import execute
+    """One run under the warehouse's lock, then its summary; returns the exit code."""
+    with runlock.hold(config.work_database) as dead_holder:
+        if dead_holder:
+            print(f"Took over the lock of a run that did not finish ({dead_holder}).")
+        from pipelines.run import execute  # Dagster: only once the run is sure to go ahead
 
-    outcome = execute(config, path, as_of, select, full_refresh)
+        outcome = execute(config, path, as_of, select, full_refresh)
+        return _report(config, outcome, as_of, fail_on_slip)
+
+
+def _report(config: config_module.Config, outcome: RunOutcome, as_of: datetime, fail_on_slip: bool) -> int:
+    from pipelines import report
+
     print(f"trackerlake run {outcome.run_id[:8]} as of {as_of.isoformat()}")
     if config.work_database.exists():
-        print(report.summary(config.work_database, outcome.run_id))
+        print(printable_lines(report.summary(config.work_database, outcome.run_id)))
     for failure in outcome.failures:
-        print(f"FAILED {failure}")
+        print(f"FAILED {printable(failure)}")
     for check in outcome.failed_checks:
         print(f"check {check.check_name} on {check.asset_key.to_user_string()}: {check.severity.value}")
     if outcome.published:
@@ -99,12 +120,20 @@ def run_and_report(
     else:
         blocking = [c.check_name for c in outcome.failed_checks if c.severity.value == "ERROR"]
         why = f" (blocking checks failed: {', '.join(blocking)})" if blocking else ""
-        print(f"Warehouse NOT published; the previous file at {config.warehouse} is unchanged{why}.")
+        if config.warehouse.exists():
+            print(f"Warehouse NOT published; the previous file at {config.warehouse} is unchanged{why}.")
+        else:
+            print(f"Warehouse NOT published; no warehouse was published yet at {config.warehouse}{why}.")
     if not outcome.success:
         return EXIT_FAILED
     if fail_on_slip and report.slipping_count(config.work_database):
         return EXIT_SLIPPING
     return EXIT_OK
+
+
+def printable_lines(text: str) -> str:
+    """Each line of `text` made printable: the summary quotes names and errors from the trackers."""
+    return "\n".join(printable(line) for line in text.splitlines())
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
@@ -121,7 +150,7 @@ def cmd_check_config(args: argparse.Namespace) -> int:
                 print(f"  {source.name}: answers")
             except Exception as exc:  # report every source, then fail
                 failed += 1
-                print(f"  {source.name}: {exc}")
+                print(f"  {source.name}: {printable(str(exc))}")
         return EXIT_FAILED if failed else EXIT_OK
     return EXIT_OK
 
@@ -148,8 +177,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except (ConfigError, UsageError) as exc:
-        print(f"trackerlake: {exc}", file=sys.stderr)
+        print(f"trackerlake: {printable(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
+    except runlock.RunLocked as exc:
+        print(f"trackerlake: {exc}", file=sys.stderr)
+        return EXIT_LOCKED
+    except OSError as exc:  # a directory it cannot create or write (read-only, full, no permission)
+        print(f"trackerlake: {printable(str(exc))}", file=sys.stderr)
+        return EXIT_FAILED
     except KeyboardInterrupt:
         return 130
 

@@ -2,7 +2,7 @@
 
 Each page is committed with its stream state in one transaction (`warehouse.commit_pages`), so a
 killed run resumes from the last committed page. A stream that fails stops its source; the error
-lands in `ops.sync_runs` and is raised to the caller (Dagster retries, then marks the asset failed).
+lands in `ops.sync_runs` and is raised to the caller, which goes on with the other sources.
 """
 
 from __future__ import annotations
@@ -13,9 +13,11 @@ import os
 import queue
 import threading
 import time
+import traceback
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -153,32 +155,74 @@ def sync_source(
 
     Scopes (repos, projects) are fetched by up to `source.concurrency` threads; this thread is the
     single DuckDB writer and commits the pages as they arrive, each with its state.
+
+    Whatever the tracker's side raises (the connector, its HTTP client, a record that cannot be
+    keyed: a tracker down, an answer that makes no sense, a bug) fails this source alone: every page
+    committed before stays, the one-line cause goes to ops.sync_runs and a ConnectorError naming the
+    source is raised. A failure of the writer's side (DuckDB, the disk) or an interrupt is raised as
+    it is, and the source's run is recorded as interrupted.
     """
     with warehouse.settings(con, INGEST_DUCKDB):
-        return _sync(con, source, run_id, connector or make_connector(source))
+        warehouse.ensure_ops(con)
+        warehouse.start_run(con, run_id, source.name, source.type)
+        result = SyncResult(source.name)
+        try:
+            failure = _sync(con, source, connector, result)
+        except BaseException as exc:
+            _finish(con, run_id, result, f"interrupted: {failure_text(exc)}")
+            raise
+        _finish(con, run_id, result, failure_text(failure) if failure is not None else None)
+    if result.error:
+        raise ConnectorError(f"source {source.name}: {result.error}")
+    log.info("source %s: %d records, %d requests", source.name, result.total_records, result.requests)
+    return result
+
+
+def failure_text(exc: BaseException) -> str:
+    """Why a source failed, in one line: a ConnectorError says it itself; anything else is named
+    with where it was raised, since no traceback is shown."""
+    if isinstance(exc, ConnectorError):
+        text = str(exc)
+    else:
+        where = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
+        at = f" (at {Path(where[0].filename).name}:{where[0].lineno})" if where else ""
+        text = f"{type(exc).__name__}: {exc}{at}"
+    return " ".join(text.split())
+
+
+def _finish(con: duckdb.DuckDBPyConnection, run_id: str, result: SyncResult, error: str | None) -> None:
+    result.error = error
+    warehouse.finish_run(
+        con, run_id, result.source, requests=result.requests, records=result.total_records, error=error
+    )
 
 
 def _sync(
-    con: duckdb.DuckDBPyConnection, source: GitHubSource | JiraSource, run_id: str, connector: Connector
-) -> SyncResult:
-    warehouse.ensure_ops(con)
-    warehouse.start_run(con, run_id, source.name, source.type)
-    result = SyncResult(source.name)
-    scopes = connector.scopes()
-    tables = {
-        s.name: warehouse.ensure_raw_table(con, connector.source_type, s.name) for s in connector.streams
-    }
-    census_table = tables[connector.census_stream]
-    # A scope's first sync reads everything: that read is its census.
-    fresh = {s for s in scopes if not warehouse.has_rows(con, census_table, source.name, s)}
-    states = {
-        scope: {s.name: warehouse.read_state(con, source.name, scope, s.name) for s in connector.streams}
-        for scope in scopes
-    }
-    due = {s for s in scopes if s not in fresh and census_due(con, source, s)}
-    out: queue.Queue = queue.Queue(maxsize=QUEUED_PAGES)
-    stop = threading.Event()
+    con: duckdb.DuckDBPyConnection,
+    source: GitHubSource | JiraSource,
+    connector: Connector | None,
+    result: SyncResult,
+) -> Exception | None:
+    """The sync itself: returns what the tracker's side raised (None when it finished)."""
     try:
+        connector = connector or make_connector(source)
+        scopes = connector.scopes()
+    except Exception as exc:  # a token that cannot go in a header, a bug: the source's failure
+        return exc
+    try:
+        tables = {
+            s.name: warehouse.ensure_raw_table(con, connector.source_type, s.name) for s in connector.streams
+        }
+        census_table = tables[connector.census_stream]
+        # A scope's first sync reads everything: that read is its census.
+        fresh = {s for s in scopes if not warehouse.has_rows(con, census_table, source.name, s)}
+        states = {
+            scope: {s.name: warehouse.read_state(con, source.name, scope, s.name) for s in connector.streams}
+            for scope in scopes
+        }
+        due = {s for s in scopes if s not in fresh and census_due(con, source, s)}
+        out: queue.Queue = queue.Queue(maxsize=QUEUED_PAGES)
+        stop = threading.Event()
         with ThreadPoolExecutor(
             max_workers=source.concurrency, thread_name_prefix=f"fetch-{source.name}"
         ) as pool:
@@ -193,29 +237,15 @@ def _sync(
                 _release(out, fetches)  # once the queue lets go of the one they are putting
                 raise
         if failure is not None:
-            raise failure
+            if not isinstance(failure, Exception):
+                raise failure  # an interrupt that reached a fetch thread
+            return failure
         now = datetime.now(UTC)
         for scope in fresh:
             warehouse.write_state(con, source.name, scope, CENSUS, {"at": now.isoformat()}, now)
-    except ConnectorError as exc:
-        result.error = str(exc)
-    except BaseException as exc:
-        result.error = f"interrupted: {type(exc).__name__}: {exc}"
-        raise
+        return None
     finally:
         result.requests = connector.client.requests
-        warehouse.finish_run(
-            con,
-            run_id,
-            source.name,
-            requests=result.requests,
-            records=result.total_records,
-            error=result.error,
-        )
-    if result.error:
-        raise ConnectorError(f"source {source.name}: {result.error}")
-    log.info("source %s: %d records, %d requests", source.name, result.total_records, result.requests)
-    return result
 
 
 def _write(

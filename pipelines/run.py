@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import dagster as dg
 import duckdb
@@ -20,7 +21,12 @@ from pipelines.definitions import build_pipeline
 from pipelines.defs.ingest import SYNCED, ingest_key
 from pipelines.defs.publish import PUBLISHED
 
-QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+if TYPE_CHECKING:
+    from dagster._utils.error import SerializableErrorInfo
+
+# The CLI prints one line per failure (RunOutcome.failures); Dagster's console log would repeat
+# each with its traceback.
+QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
 @dataclass
@@ -67,10 +73,17 @@ def execute(
         run_config=QUIET,
         raise_on_error=False,
     )
-    failures = [
-        f"{event.step_key}: {_first_line(event.step_failure_data.error.message if event.step_failure_data.error else '')}"
+    assets = {asset.op.name: asset.key.to_user_string() for asset in pipeline.assets}
+    errors = [
+        (event.step_key, innermost(event.step_failure_data.error))
         for event in result.all_events
         if event.event_type == dg.DagsterEventType.STEP_FAILURE
+    ]
+    failures = [
+        f"{assets.get(step, step)}: {_first_line(error.message if error else '')}"
+        for step, error in errors
+        # A blocking check that failed is reported with the other checks, below.
+        if error is None or error.cls_name != "DagsterAssetCheckFailedError"
     ]
     published = any(
         event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION and event.asset_key == PUBLISHED
@@ -83,8 +96,8 @@ def execute(
     ]
     unsynced = [c for c in checks if c.check_name == SYNCED and not c.passed]
     failures += [
-        f"{c.asset_key.to_user_string()}: {_first_line(str(c.metadata['error'].value))} "
-        "(its data is as of its last committed page)"
+        f"source {c.asset_key.path[-1]}: {_first_line(str(c.metadata['error'].value))}; "
+        "its data stays as of its last committed page"
         for c in unsynced
     ]
     return RunOutcome(
@@ -94,6 +107,14 @@ def execute(
         failures=failures,
         failed_checks=[c for c in checks if not c.passed and c.check_name != SYNCED],
     )
+
+
+def innermost(error: SerializableErrorInfo | None) -> SerializableErrorInfo | None:
+    """The cause of the cause...: Dagster wraps what a step raised ("Error occurred while executing
+    ..."), and what the operator needs is the cause ("Read-only file system")."""
+    while error is not None and error.cause is not None:
+        error = error.cause
+    return error
 
 
 def _first_line(message: str) -> str:

@@ -1,12 +1,14 @@
 """One ingest asset per configured source: raw API records into the working database.
 
-A source whose tracker keeps failing (a `ConnectorError`: the HTTP client's bounded retries are
-spent, or the tracker answered something unusable) does not fail its step. Every page it committed
-stays, its cursor stays at the last committed page, ops.sync_runs records the error, and the
-asset's `synced` check fails with that one-line message. The models then build from what each
-source last committed, so the other sources' news reaches the warehouse, and the run exits 1
-naming the failed source. Anything else (a bug, a full disk) fails the step as usual: Dagster
-retries it, and if it still fails nothing downstream runs and nothing is published.
+A source whose sync fails on the tracker's side (the HTTP client's bounded retries spent, an
+answer that makes no sense, a bug in its connector: `sync_source` turns each into a
+`ConnectorError`) does not fail its step. Every page it committed stays, its cursor stays at the
+last committed page, ops.sync_runs records the error, and the asset's `synced` check fails with
+that one-line message. The models then build from what each source last committed, so the other
+sources' news reaches the warehouse, and the run exits 1 naming the failed source. The step is
+never retried: the client already retried each request, and a second attempt would only double
+the wait and the ops.sync_runs rows. Only the writer's side failing (DuckDB, a full disk) fails
+the step, and then nothing downstream of it runs.
 """
 
 import dagster as dg
@@ -16,9 +18,6 @@ from pipelines import ingest, warehouse
 from pipelines.config import Config, GitHubSource, JiraSource
 from pipelines.defs.resources import TrackerlakeSettings, WorkDatabase
 
-INGEST_RETRY = dg.RetryPolicy(
-    max_retries=2, delay=30, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
-)
 SYNCED = "synced"
 
 
@@ -49,7 +48,6 @@ def ingest_asset(source: GitHubSource | JiraSource) -> dg.AssetsDefinition:
         group_name="ingest",
         kinds={source.type, "duckdb"},
         description=_describe(source),
-        retry_policy=INGEST_RETRY,
         check_specs=[synced],
     )
     def _ingest(

@@ -1,9 +1,12 @@
 """Resources injected by name: `settings` (config file and as_of) and `duckdb` (the working database)."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 from dagster_duckdb import DuckDBResource
 
 from pipelines import config as config_module
@@ -32,6 +35,20 @@ class WorkDatabase(DuckDBResource):
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         Path(self.database).parent.mkdir(parents=True, exist_ok=True)
+
+    @contextmanager
+    def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The parent's connection, closed also when the block fails.
+
+        DuckDBResource closes it only after a block that succeeded; a failed step's connection
+        then stays open with the step's settings, and the next connection to the file (the run's
+        summary, read-only) is refused for its different configuration.
+        """
+        with super().get_connection() as con:
+            try:
+                yield con
+            finally:
+                con.close()
 
 
 def parse_as_of(value: str) -> datetime:

@@ -1,0 +1,61 @@
+"""One run at a time per warehouse: a lock file beside the working database.
+
+`fcntl.flock` holds the lock for as long as the holding process lives, so the kernel releases a
+killed run's lock and the next run takes it over. The file's text (the holder's PID and start time)
+only serves the message a second run prints, and tells a run that takes over whose lock it was.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+
+class RunLocked(RuntimeError):
+    """Another run holds the warehouse's lock (the CLI exits 4 with this one-line message)."""
+
+
+def lock_path(work_database: Path) -> Path:
+    return work_database.with_name(f"{work_database.name}.lock")
+
+
+@contextmanager
+def hold(work_database: Path) -> Iterator[str | None]:
+    """Hold the warehouse's run lock for the block, or raise RunLocked at once naming the holder.
+
+    Yields who held it last without releasing it (a run that was killed), or None.
+    """
+    path = lock_path(work_database)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a+", encoding="utf-8") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            raise RunLocked(
+                f"another run is in progress on this warehouse ({_holder(handle.read())}; lock {path})"
+            ) from None
+        handle.seek(0)
+        previous = handle.read()
+        handle.truncate(0)
+        handle.write(
+            json.dumps({"pid": os.getpid(), "started": datetime.now(UTC).isoformat(timespec="seconds")})
+        )
+        handle.flush()
+        try:
+            yield _holder(previous) if previous else None
+        finally:
+            handle.truncate(0)  # a clean end leaves no holder to name; closing releases the lock
+
+
+def _holder(text: str) -> str:
+    try:
+        holder = json.loads(text)
+        return f"PID {int(holder['pid'])}, started {holder['started']}"
+    except (ValueError, KeyError, TypeError):
+        return "PID not written yet"

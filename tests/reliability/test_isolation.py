@@ -1,0 +1,123 @@
+"""One tracker down or answering nonsense fails its source alone (issue 11, findings 2 and 3).
+
+Two sources; yesterday both synced. Tonight GitHub is down (connection refused) or answers pages
+holding a `null` record, and Jira is fine. The installed `trackerlake run`, from an empty
+directory, must end quickly (no Dagster retry on top of the client's own), publish Jira's data
+beside GitHub's last committed data, write one ops.sync_runs row per source, and exit 1 with one
+line naming the failed source and why, without a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from emulators.exchange import Mount, Request, Response
+from emulators.generator import DEMO_AS_OF, generate_org
+from emulators.github import GitHubApi
+from emulators.jira import JiraApi
+from emulators.server import EmulatorServer
+from pipelines.demo import emulator_config, write_config
+from tests.pipeline.installed_cli import dead_port, empty_dir, trackerlake
+from tests.reliability import tally
+
+AS_OF = DEMO_AS_OF.isoformat()
+# What a failed source is given: the client's own bounded retries only (with max_retries 2 a
+# refused connection gives up within a few seconds), then the models and the publish.
+RUN_SECONDS = 30
+
+
+class NullRecords:
+    """A mount whose JSON answers carry `null` where the records go: `[null]`, `{"issues": [null]}`."""
+
+    def __init__(self, inner: Mount) -> None:
+        self.inner = inner
+
+    def handle(self, request: Request) -> Response:
+        answer = self.inner.handle(request)
+        if answer.status != 200 or not answer.body:
+            return answer
+        body = json.loads(answer.body)
+        if isinstance(body, list):
+            body = [None]
+        elif isinstance(body, dict):
+            body = {key: [None] if isinstance(value, list) else value for key, value in body.items()}
+        tally.add(hostile_answers_tried=1)
+        return Response(answer.status, json.dumps(body).encode(), answer.headers)
+
+
+def refused(raw: dict, source: str) -> None:
+    port = dead_port()
+    for entry in raw["sources"]:
+        if entry["name"] == source:
+            entry["base_url"] = f"http://127.0.0.1:{port}/github"
+
+
+CASES: dict[str, tuple[str, Callable[[dict, str], None] | None, set[str], tuple[str, ...]]] = {
+    # name: (failing source, config change, mounts answering null records, a word the cause holds)
+    "github-refused": ("demo-github", refused, set(), ("connection",)),
+    "github-null-record": ("demo-github", None, {"/github"}, ("null", "nonetype")),
+    "jira-null-record": ("demo-jira", None, {"/jira"}, ("null", "nonetype")),
+}
+
+
+def counts(warehouse: Path) -> dict[str, int]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return dict(con.execute("SELECT source, count(*) FROM marts.work_items GROUP BY 1").fetchall())
+
+
+def sync_runs(warehouse: Path) -> list[tuple[str, str]]:
+    """(source, status) of the last run's ops.sync_runs rows, from the published file."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute(
+            """
+            SELECT source, status FROM ops.sync_runs
+            WHERE run_id = (SELECT arg_max(run_id, started_at) FROM ops.sync_runs)
+            ORDER BY source
+            """
+        ).fetchall()
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_a_broken_source_fails_alone(case: str, tmp_path: Path, secrets_env: None) -> None:
+    failing, change, nulls, cause = CASES[case]
+    org = generate_org(seed=7, scale=0.5)
+    mounts: dict[str, Mount] = {"/github": GitHubApi(org.github), "/jira": JiraApi(org.jira)}
+    cwd = empty_dir(tmp_path)
+    warehouse = tmp_path / "published" / "trackerlake.duckdb"
+    with EmulatorServer(org, mounts=mounts) as server:
+        raw = emulator_config(org, server.url, warehouse, tmp_path / "work")
+        for source in raw["sources"]:
+            source["max_retries"] = 2
+        config = write_config(tmp_path / "etc" / "trackerlake.yaml", raw)
+        yesterday = trackerlake("run", "--config", str(config), "--as-of", AS_OF, cwd=cwd)
+        assert yesterday.returncode == 0, yesterday.output
+        before = counts(warehouse)
+
+        if change is not None:
+            change(raw, failing)
+            write_config(config, raw)
+        for prefix in nulls:
+            server.mounts[prefix] = NullRecords(server.mounts[prefix])
+        tonight = trackerlake("run", "--config", str(config), "--as-of", AS_OF, cwd=cwd, timeout=120)
+
+    runs = sync_runs(warehouse)
+    others = {source: "success" for source in before if source != failing}
+    alone = tonight.returncode == 1 and runs == sorted({failing: "failed", **others}.items())
+    tally.add(sources_failed=1, sources_failed_alone=int(alone))
+
+    assert tonight.returncode == 1, tonight.output
+    assert "Traceback" not in tonight.output
+    lines = [line for line in tonight.output.splitlines() if failing in line and "fail" in line.lower()]
+    assert len(lines) == 1, tonight.output
+    assert lines[0].startswith(f"FAILED source {failing}: "), lines[0]
+    assert any(word in lines[0].lower() for word in cause), lines[0]
+    assert tonight.seconds < RUN_SECONDS, f"the run took {tonight.seconds:.0f}s"
+    # Published: the failed source as of yesterday, the others' news; one sync_runs row each.
+    assert f"Warehouse published: {warehouse}" in tonight.stdout
+    assert counts(warehouse) == before and all(before.values()) and len(before) == 2
+    assert runs == sorted({failing: "failed", **others}.items())
