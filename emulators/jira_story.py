@@ -21,7 +21,7 @@ estimated") on three issues, a negative original estimate on one)
     2027.1    no dates: no_due_date
     Sprints 1-15 from -200, two weeks each; 15 is active; 6 and 13 closed three days late, the
     rest on their end day; 16 is future with dates, 17 future without. Issues are planned into
-    the sprint they finish in, except that sprints 4, 9, 12, 13 and 14 close with issues not done,
+    the sprint they finish in, except that sprints 7, 9, 12, 13 and 14 close with issues not done,
     carried into the next sprint (a Sprint changelog item; the Sprint field keeps the closed
     sprint): those are closed_incomplete. Some issues are added mid-sprint, some taken out.
 
@@ -80,7 +80,7 @@ DAY, HOUR, MINUTE = timedelta(days=1), timedelta(hours=1), timedelta(minutes=1)
 SPRINT_DAYS = 14
 FIRST_SPRINT = -200  # PAY Sprint 1 starts this many days before as_of (a Monday for the demo)
 LATE_SPRINTS = (6, 13)  # closed three days after their end
-CARRY_OVER_SPRINTS = (4, 9, 12, 13, 14)  # closed with issues not done, carried into the next one
+CARRY_OVER_SPRINTS = (7, 9, 12, 13, 14)  # closed with issues not done, carried into the next one
 ACTIVE_SPRINT = 15
 WINDOW_WEEKS = 8  # metrics.md: forecast.window_weeks
 POINTS = (1, 2, 3, 5, 8, 13)
