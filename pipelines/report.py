@@ -1,6 +1,7 @@
 """The text summary a run prints: what each source cost, then per project its milestones by status,
 its delivered milestones by outcome and the ones whose outcome failed although they were on time,
-the milestones that need attention, and those closed with items not done."""
+the milestones that need attention, those closed with items not done, and the values from the
+trackers that meant nothing (the source_data_oddities check)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ STATUS_ORDER = (
 )
 OUTCOME_ORDER = ("failing", "watch", "healthy")
 ATTENTION = ("overdue", "slipping", "at_risk")
+ODDITIES_LISTED = 5
 
 Project = tuple[str, str]  # (source, project)
 
@@ -115,6 +117,21 @@ def closed_incomplete_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
     ]
 
 
+def oddity_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """One line when the source_data_oddities check fails: how many values were dropped, the first few."""
+    if not warehouse.table_exists(con, "intermediate.source_data_oddities"):
+        return []
+    rows = con.execute(
+        "SELECT field, raw_value, key FROM intermediate.source_data_oddities ORDER BY source, project, key, field"
+    ).fetchall()
+    if not rows:
+        return []
+    listed = ", ".join(f"{field} {value} on {key}" for field, value, key in rows[:ODDITIES_LISTED])
+    more = f", and {len(rows) - ODDITIES_LISTED} more" if len(rows) > ODDITIES_LISTED else ""
+    noun = "value" if len(rows) == 1 else "values"
+    return [f"check source_data_oddities: {len(rows)} odd {noun} ({listed}{more}), null in marts.work_items"]
+
+
 def summary(database: Path, run_id: str | None = None) -> str:
     """Human summary of a run from the database it built (read-only)."""
     with duckdb.connect(str(database), read_only=True) as con:
@@ -127,6 +144,7 @@ def summary(database: Path, run_id: str | None = None) -> str:
         incomplete = closed_incomplete_lines(con)
         if incomplete:
             out += [f"Closed with items not done ({len(incomplete)}):", *incomplete]
+        out += oddity_lines(con)
     return "\n".join(out)
 
 

@@ -33,7 +33,7 @@ scope_now AS (
             AS last_resolved_at
     FROM memberships AS m
     JOIN staging.work_items AS w USING (work_item_id)
-    LEFT JOIN intermediate.work_item_lifecycle AS l USING (work_item_id)
+    LEFT JOIN intermediate.work_item_figures AS l USING (work_item_id)
     WHERE m.last_action = 'added' AND coalesce(w.resolution NOT IN ('not_planned', 'duplicate'), true)
     GROUP BY m.milestone_id
 ),

@@ -66,9 +66,9 @@ measured AS (
 judged AS (
     SELECT
         p.*,
-        w.story_points,
-        w.original_estimate_seconds,
-        w.time_spent_seconds,
+        l.story_points,
+        l.original_estimate_seconds,
+        l.time_spent_seconds,
         l.resolved_at,
         coalesce(p.action_at_baseline = 'added', false)
             AND NOT (coalesce(w.resolution IN ('not_planned', 'duplicate'), false)
@@ -77,7 +77,7 @@ judged AS (
         coalesce(m.state = 'done', false) AS is_done
     FROM per_item AS p
     JOIN staging.work_items AS w USING (work_item_id)
-    LEFT JOIN intermediate.work_item_lifecycle AS l USING (work_item_id)
+    LEFT JOIN intermediate.work_item_figures AS l USING (work_item_id)
     LEFT JOIN measured AS m USING (milestone_id, work_item_id)
 ),
 flagged AS (

@@ -31,7 +31,7 @@ completions AS (
         1 + floor(epoch(getvariable('as_of') - l.resolved_at) / (7 * 86400))::INTEGER AS week_index,
         count(*) AS completed_items
     FROM staging.work_items AS w
-    JOIN intermediate.work_item_lifecycle AS l USING (work_item_id)
+    JOIN intermediate.work_item_figures AS l USING (work_item_id)
     WHERE w.resolution = 'completed'
       AND l.resolved_at <= getvariable('as_of')
       AND l.resolved_at > getvariable('as_of')

@@ -32,13 +32,13 @@ spells AS (
         greatest(s.joined_at, st.valid_from) AS from_at,
         least(s.left_at, st.valid_to) AS to_at,
         st.state = 'done' AS is_done,
-        w.story_points
+        f.story_points
     FROM intermediate.milestone_stays AS s
     JOIN intermediate.work_item_states AS st
         ON st.work_item_id = s.work_item_id
         AND st.valid_from < coalesce(s.left_at, 'infinity'::TIMESTAMPTZ)
         AND coalesce(st.valid_to, 'infinity'::TIMESTAMPTZ) > s.joined_at
-    JOIN staging.work_items AS w ON w.work_item_id = s.work_item_id
+    JOIN intermediate.work_item_figures AS f ON f.work_item_id = s.work_item_id
     WHERE st.state <> 'dropped'
 ),
 -- A spell counts at the end of every day from its first day up to the day before it ends.

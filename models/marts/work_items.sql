@@ -19,16 +19,20 @@
 --   labels: Label names as in the tracker.
 --   assignee: Current assignee.
 --   reporter: Who opened the item.
---   story_points: Story points; null where the tracker has none.
---   original_estimate_seconds: Original time estimate in seconds; null where the tracker has none.
---   time_spent_seconds: Time logged in seconds; null where the tracker has none.
+--   story_points: Story points; null where the tracker has none, or holds a value that means nothing
+--     (negative or NaN: listed in intermediate.source_data_oddities).
+--   original_estimate_seconds: Original time estimate in seconds; null where the tracker has none or
+--     holds a negative one.
+--   time_spent_seconds: Time logged in seconds; null where the tracker has none or holds a negative
+--     value.
 --   parent_key: Key of the parent item, if any.
 --   epic_key: Key of the epic the item belongs to, if any.
 --   milestone_ids: Milestones (marts.milestones) the item is in now.
 --   created_at: When the item was created (UTC).
 --   updated_at: When the item last changed (UTC).
 --   started_at: First time the item went in progress; null if it never did.
---   resolved_at: Last time the item went to done; null while it is not done.
+--   resolved_at: Last move from a not-done status category into done (moves between done statuses do
+--     not count); null while it is not done, or when the tracker dates it before the item's creation.
 --   due_date: The item's own due date, if the tracker has one.
 --   lead_time_days: resolved_at - created_at in days (fractional); null while not done.
 --   cycle_time_days: resolved_at - started_at in days (fractional); null if never in progress.
@@ -57,9 +61,9 @@ SELECT
     w.labels,
     w.assignee,
     w.reporter,
-    w.story_points,
-    w.original_estimate_seconds,
-    w.time_spent_seconds,
+    l.story_points,
+    l.original_estimate_seconds,
+    l.time_spent_seconds,
     w.parent_key,
     w.epic_key,
     coalesce(m.milestone_ids, []) AS milestone_ids,
@@ -70,8 +74,8 @@ SELECT
     w.due_date,
     epoch(l.resolved_at - w.created_at) / 86400 AS lead_time_days,
     epoch(l.resolved_at - l.started_at) / 86400 AS cycle_time_days,
-    coalesce(l.reopened_count, 0) AS reopened_count,
+    l.reopened_count,
     w.url
 FROM staging.work_items AS w
-LEFT JOIN intermediate.work_item_lifecycle AS l USING (work_item_id)
+JOIN intermediate.work_item_figures AS l USING (work_item_id)
 LEFT JOIN current_milestones AS m USING (work_item_id)

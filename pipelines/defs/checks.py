@@ -1,8 +1,11 @@
 """Asset checks. Each check is a query returning the offending rows; no rows means it passes.
 
 `milestones_on_schedule` and `releases_healthy` are findings (WARN): slipping milestones and failing
-releases are what the pipeline exists to show. The data-quality checks are ERROR and blocking: when
-one fails, nothing downstream runs and the published warehouse stays as it was.
+releases are what the pipeline exists to show. `source_data_oddities` (WARN) lists values the
+trackers hold that mean nothing; the models null them, so they never block publishing. The
+data-quality checks are ERROR and blocking: when one fails, nothing downstream runs and the
+published warehouse stays as it was. They guard only the pipeline's own invariants (ids, the
+documented vocabularies, ratios the models compute): whatever a tracker sends, they must pass.
 """
 
 from dataclasses import dataclass
@@ -47,6 +50,19 @@ RELEASES_CHECK = Check(
     FROM marts.product_outcomes
     WHERE outcome_status = 'failing'
     ORDER BY outcome_failed_despite_on_time DESC, released_at DESC, project, name
+    """,
+    dg.AssetCheckSeverity.WARN,
+)
+
+ODDITIES_CHECK = Check(
+    "source_data_oddities",
+    "marts.work_items",
+    "Values the trackers hold that mean nothing (negative or NaN story points or estimates, a resolution "
+    "before creation), with the raw value: null in marts.work_items, so they never reach a sum or ratio.",
+    """
+    SELECT source, key AS work_item, field, raw_value
+    FROM intermediate.source_data_oddities
+    ORDER BY source, project, key, field
     """,
     dg.AssetCheckSeverity.WARN,
 )
@@ -211,4 +227,4 @@ def asset_check(check: Check) -> dg.AssetChecksDefinition:
 
 
 def asset_checks() -> list[dg.AssetChecksDefinition]:
-    return [asset_check(check) for check in (SCHEDULE_CHECK, RELEASES_CHECK, *DATA_QUALITY)]
+    return [asset_check(check) for check in (SCHEDULE_CHECK, RELEASES_CHECK, ODDITIES_CHECK, *DATA_QUALITY)]
