@@ -19,6 +19,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from pipelines import cron
+
 DEFAULT_CONFIG = Path("trackerlake.yaml")
 # Patterns are matched whole (fullmatch): `$` would also accept a trailing newline.
 NAME = re.compile(r"[a-z0-9_-]+")
@@ -230,15 +232,10 @@ class Schedule(Strict):
     @field_validator("cron")
     @classmethod
     def _cron(cls, value: str) -> str:
-        if len(value.split()) != 5:
-            raise ValueError(f"{value!r} is not a 5-field cron expression")
-        # Dagster's own rule, which its schedule applies when the code location loads: a cron it
-        # refuses (`99 99 * * *`, `0 0 31 2 *`) would take the whole location down. Imported here
-        # only: it loads Dagster, and only a config that sets a cron pays for it.
-        from dagster._utils.schedules import is_valid_cron_string
-
-        if not is_valid_cron_string(value):
-            raise ValueError(f"{value!r} is not a valid cron expression")
+        try:
+            cron.check(value)
+        except ValueError as exc:
+            raise ValueError(f"{value!r} {exc}") from None
         return value
 
     @field_validator("timezone")

@@ -13,8 +13,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from dagster._utils.schedules import is_valid_cron_string
 
 from pipelines import config as config_module
+from pipelines import cron
 from pipelines.cli import main
 from tests.test_config import GOOD, mutate, write
 
@@ -140,7 +142,11 @@ NUMBERS = [
 
 # A schedule Dagster's code location loads.
 SCHEDULE = [
-    ("schedule", {"cron": "99 99 * * *"}, "schedule.cron: '99 99 * * *' is not a valid cron expression"),
+    (
+        "schedule",
+        {"cron": "99 99 * * *"},
+        "schedule.cron: '99 99 * * *' is not a valid cron expression: minute '99' is not within 0-59",
+    ),
     ("schedule", {"cron": "0 0 31 2 *"}, "schedule.cron: '0 0 31 2 *' is not a valid cron expression"),
     (
         "schedule",
@@ -198,6 +204,33 @@ def test_new_source_limits_have_defaults_and_take_values(tmp_path: Path) -> None
     data["sources"][1]["deadline_minutes"] = 45
     changed = config_module.load(write(tmp_path, data)).sources[1]
     assert (changed.max_response_mb, changed.deadline_minutes) == (2.5, 45.0)
+
+
+# Expressions Dagster accepts that check-config refuses on purpose: croniter's rarer extensions,
+# non-ASCII digits, and days no listed month has (Dagster loads those; they never fire).
+STRICTER = ["0 0 L * *", "0 0 * * 1#2", "0 0 ? * *", "\u0663 * * * *", "0 0 31 4 *", "0 0 31 4,6 *"]
+# Both sides of each rule: ranges, names, steps, lists, wrap-round, February, aliases.
+AGREED = [
+    *["0 2 * * *", "*/15 * * * *", "0 9-17 * * mon-fri", "30 1 1,15 * *", "0 0 * JAN,jul *"],
+    *["0 0 29 2 *", "0 0 30 2 *", "0 0 31 2 *", "0 0 31 2 mon", "0 0 31 4 mon"],
+    *["99 99 * * *", "60 * * * *", "* 24 * * *", "0 0 0 * *", "0 0 32 * *", "0 0 * 13 *", "0 0 * 0 *"],
+    *["0 0 * * 8", "0 0 * * 7", "0 0 * * 0-7", "0 0 * * sun-sat", "0 0 * * 7-7", "0 0 * * MON"],
+    *["*/0 * * * *", "5/15 * * * *", "*/90 * * * *", "0 0 1-31/2 * *", "1-5,10-15/2 * * * *"],
+    *["0 22-2 * * *", "0 22-2/2 * * *", "0 0 * * fri-mon", "0 0 30-2 * *", "05 02 * * *"],
+    *["- * * * *", "1- * * * *", "*/ * * * *", "a * * * *", "0,,5 * * * *", "1--2 * * * *", "*-5 * * * *"],
+    *["*/5/2 * * * *", "+1 * * * *", "0 0 * * 5L", "H * * * *", "@daily", "@HOURLY", "@reboot", "0 2 * *"],
+]
+
+
+@pytest.mark.parametrize("expression", AGREED + STRICTER)
+def test_cron_refuses_what_dagster_refuses(expression: str) -> None:
+    """The schedule's own rule, without importing Dagster in check-config: compared with Dagster's."""
+    try:
+        cron.check(expression)
+        accepted = True
+    except ValueError:
+        accepted = False
+    assert accepted == (is_valid_cron_string(expression) and expression not in STRICTER)
 
 
 def test_a_valid_schedule_loads(tmp_path: Path) -> None:
