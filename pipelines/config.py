@@ -357,9 +357,20 @@ def parse(raw: dict[str, Any], path: Path | str = "<config>") -> Config:
     config = config.model_copy(update=updates) if updates else config
     if config.warehouse.is_dir():
         raise ConfigError(f"{path}: warehouse: {config.warehouse} is a directory, not a DuckDB file")
-    if config.work_dir is not None and config.work_dir.exists() and not config.work_dir.is_dir():
-        raise ConfigError(f"{path}: work_dir: {config.work_dir} is a file, not a directory")
+    work_key = "work_dir" if config.work_dir is not None else "warehouse"
+    for key, target in (("warehouse", config.warehouse), (work_key, config.work_database)):
+        blocker = _file_in_the_way(target)
+        if blocker is not None:
+            raise ConfigError(f"{path}: {key}: {blocker} is a file, not a directory")
     return config
+
+
+def _file_in_the_way(path: Path) -> Path | None:
+    """The file standing where one of `path`'s directories must be (created at the first run)."""
+    for parent in path.parents:
+        if parent.exists():
+            return None if parent.is_dir() else parent
+    return None
 
 
 def _strings(node: object, key: str = "") -> Iterator[tuple[str, str]]:

@@ -271,7 +271,7 @@ sources:
     assert config_module.parse(raw).sources[0].per_page == 20
 
 
-def test_a_warehouse_that_is_a_directory_is_refused(tmp_path: Path) -> None:
+def test_a_warehouse_that_is_a_directory_or_under_a_file_is_refused(tmp_path: Path) -> None:
     (tmp_path / "data").mkdir()
     assert refusal(tmp_path, mutate("warehouse", "data")) == (
         f"warehouse: {tmp_path / 'data'} is a directory, not a DuckDB file"
@@ -279,6 +279,8 @@ def test_a_warehouse_that_is_a_directory_is_refused(tmp_path: Path) -> None:
     (tmp_path / "work").write_text("")
     data = {**GOOD, "work_dir": "work"}
     assert refusal(tmp_path, data) == f"work_dir: {tmp_path / 'work'} is a file, not a directory"
+    data = {**GOOD, "warehouse": "work/deeper/w.duckdb"}
+    assert refusal(tmp_path, data) == f"warehouse: {tmp_path / 'work'} is a file, not a directory"
 
 
 def test_paths_are_absolute_whatever_the_working_directory(
