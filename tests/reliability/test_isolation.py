@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -50,6 +51,21 @@ class NullRecords:
         return Response(answer.status, json.dumps(body).encode(), answer.headers)
 
 
+# A terminal escape that would paint the line red, then a forged line of our own output.
+FORGED = "\x1b[31mgone\x1b[0m\nFAILED source demo-jira: forged"
+
+
+class ForgedErrors:
+    """A mount refusing every request with a 404 whose message forges output lines."""
+
+    def __init__(self, inner: Mount) -> None:
+        self.inner = inner
+
+    def handle(self, request: Request) -> Response:
+        tally.add(hostile_answers_tried=1)
+        return Response(404, json.dumps({"message": FORGED}).encode(), [("Content-Type", "application/json")])
+
+
 def refused(raw: dict, source: str) -> None:
     port = dead_port()
     for entry in raw["sources"]:
@@ -57,11 +73,19 @@ def refused(raw: dict, source: str) -> None:
             entry["base_url"] = f"http://127.0.0.1:{port}/github"
 
 
-CASES: dict[str, tuple[str, Callable[[dict, str], None] | None, set[str], tuple[str, ...]]] = {
-    # name: (failing source, config change, mounts answering null records, a word the cause holds)
-    "github-refused": ("demo-github", refused, set(), ("connection",)),
-    "github-null-record": ("demo-github", None, {"/github"}, ("null", "nonetype")),
-    "jira-null-record": ("demo-jira", None, {"/jira"}, ("null", "nonetype")),
+@dataclass(frozen=True)
+class Case:
+    failing: str  # the source broken tonight
+    cause: tuple[str, ...]  # its one line holds one of these words
+    change: Callable[[dict, str], None] | None = None  # to the config
+    spoil: tuple[str, Callable[[Mount], Mount]] | None = None  # a mount prefix and its wrapper
+
+
+CASES = {
+    "github-refused": Case("demo-github", ("connection",), change=refused),
+    "github-null-record": Case("demo-github", ("null",), spoil=("/github", NullRecords)),
+    "jira-null-record": Case("demo-jira", ("null", "nonetype"), spoil=("/jira", NullRecords)),
+    "github-forged-error": Case("demo-github", ("404",), spoil=("/github", ForgedErrors)),
 }
 
 
@@ -84,7 +108,7 @@ def sync_runs(warehouse: Path) -> list[tuple[str, str]]:
 
 @pytest.mark.parametrize("case", list(CASES))
 def test_a_broken_source_fails_alone(case: str, tmp_path: Path, secrets_env: None) -> None:
-    failing, change, nulls, cause = CASES[case]
+    failing = CASES[case].failing
     org = generate_org(seed=7, scale=0.5)
     mounts: dict[str, Mount] = {"/github": GitHubApi(org.github), "/jira": JiraApi(org.jira)}
     cwd = empty_dir(tmp_path)
@@ -98,11 +122,12 @@ def test_a_broken_source_fails_alone(case: str, tmp_path: Path, secrets_env: Non
         assert yesterday.returncode == 0, yesterday.output
         before = counts(warehouse)
 
-        if change is not None:
-            change(raw, failing)
+        if CASES[case].change is not None:
+            CASES[case].change(raw, failing)
             write_config(config, raw)
-        for prefix in nulls:
-            server.mounts[prefix] = NullRecords(server.mounts[prefix])
+        if CASES[case].spoil is not None:
+            prefix, wrapper = CASES[case].spoil
+            server.mounts[prefix] = wrapper(server.mounts[prefix])
         tonight = trackerlake("run", "--config", str(config), "--as-of", AS_OF, cwd=cwd, timeout=120)
 
     runs = sync_runs(warehouse)
@@ -111,11 +136,11 @@ def test_a_broken_source_fails_alone(case: str, tmp_path: Path, secrets_env: Non
     tally.add(sources_failed=1, sources_failed_alone=int(alone))
 
     assert tonight.returncode == 1, tonight.output
-    assert "Traceback" not in tonight.output
-    lines = [line for line in tonight.output.splitlines() if failing in line and "fail" in line.lower()]
+    assert "Traceback" not in tonight.output and "\x1b" not in tonight.output
+    lines = [line for line in tonight.output.splitlines() if line.startswith("FAILED")]
     assert len(lines) == 1, tonight.output
     assert lines[0].startswith(f"FAILED source {failing}: "), lines[0]
-    assert any(word in lines[0].lower() for word in cause), lines[0]
+    assert any(word in lines[0].lower() for word in CASES[case].cause), lines[0]
     assert tonight.seconds < RUN_SECONDS, f"the run took {tonight.seconds:.0f}s"
     # Published: the failed source as of yesterday, the others' news; one sync_runs row each.
     assert f"Warehouse published: {warehouse}" in tonight.stdout

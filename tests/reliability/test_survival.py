@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.reliability import truth
+from tests.reliability import tally, truth
 from tests.reliability.conftest import FIGURES, LONG
 from tests.reliability.lab import Lab
 
@@ -110,11 +110,13 @@ def test_a_persisting_fault_fails_its_source_alone(
         finally:
             FIGURES.runs += lab.runs
             FIGURES.faults.update(lab.plan.injected)
+    alone = runs[completing] == "success" and runs[failing].startswith("failed") and outcome.published
+    tally.add(sources_failed=1, sources_failed_alone=int(alone))
     # The failed source is named in one line, with the request that kept failing and why.
     assert not outcome.success and len(outcome.failures) == 1
     [failure] = outcome.failures
-    assert failure.startswith(f"raw/{failing}: GET http") and "\n" not in failure
-    assert "answered 50" in failure and "its data is as of its last committed page" in failure
+    assert failure.startswith(f"source {failing}: GET http") and "\n" not in failure
+    assert "answered 50" in failure and "its data stays as of its last committed page" in failure
     assert runs[completing] == "success" and runs[failing].startswith("failed: GET http")
     # The other source's news was published; the failed one's cursor is still honest.
     assert outcome.published and violations == []
