@@ -8,9 +8,10 @@
   most `max_response_mb`, and at most `MAX_REDIRECTS` redirects;
 - retries, up to `max_retries` times, what another attempt may fix: a transport failure
   (connection refused or reset, the deadline passed, a body cut short), a 200 whose JSON does not
-  parse (a truncating proxy), a 5xx, and a rate limit (429, GitHub's 403s); it waits `Retry-After`,
-  `X-RateLimit-Reset`, the secondary-limit floor or full-jitter backoff. A wait longer than
-  `max_wait_seconds` fails now, saying how long the tracker asked for;
+  parse (a truncating proxy), a 5xx; and, with a budget of `max_retries` of their own, rate
+  limits (429, GitHub's 403s), so a throttled night does not spend the budget for a flaky network.
+  It waits `Retry-After`, `X-RateLimit-Reset`, the secondary-limit floor or full-jitter backoff;
+  a wait longer than `max_wait_seconds` fails now, saying how long the tracker asked for;
 - stops for good once the source's `deadline_minutes`, counted from the client's creation, passed.
 Only then does a call raise `ConnectorError`, with a one-line message that holds no credential and
 no control character the server sent.
@@ -91,9 +92,9 @@ def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
 class _Retryable(Exception):
     """One attempt failed in a way another attempt may not (internal to HttpClient)."""
 
-    def __init__(self, problem: str, wait: float) -> None:
+    def __init__(self, problem: str, wait: float, limited: bool = False) -> None:
         super().__init__(problem)
-        self.problem, self.wait = problem, wait
+        self.problem, self.wait, self.limited = problem, wait, limited
 
 
 @dataclass(frozen=True)
@@ -248,17 +249,19 @@ class HttpClient:
         call = _Call(method, self.url(path_or_url), params, json, headers)
         self._check_home(call.url)
         where = call.where
-        problem = ""
-        for attempt in range(self.max_retries + 1):
+        retries = {False: 0, True: 0}  # failures, rate limits: a budget of max_retries each
+        while True:
             self._check_deadline(where)
             try:
-                return self._attempt(call, ok, parse, attempt)
+                return self._attempt(call, ok, parse, retries)
             except _Retryable as failed:
-                problem = failed.problem
-                if attempt == self.max_retries:
-                    break
+                if retries[failed.limited] == self.max_retries:
+                    attempts = sum(retries.values()) + 1
+                    raise ConnectorError(
+                        f"{where}: {failed.problem} (gave up after {attempts} attempts)"
+                    ) from None
+                retries[failed.limited] += 1
                 self._wait(where, failed)
-        raise ConnectorError(f"{where}: {problem} (gave up after {self.max_retries + 1} attempts)")
 
     def _check_home(self, url: str) -> None:
         refused = self.home.refusal(url)
@@ -284,7 +287,7 @@ class HttpClient:
         time.sleep(failed.wait)
 
     def _attempt(
-        self, call: _Call, ok: frozenset[int], parse: bool, attempt: int
+        self, call: _Call, ok: frozenset[int], parse: bool, retries: Mapping[bool, int]
     ) -> tuple[requests.Response, Any]:
         """One attempt: the response (and parsed body), or _Retryable, or ConnectorError for good."""
         started = time.monotonic()
@@ -293,7 +296,7 @@ class HttpClient:
             response = self._follow(call, deadline)
         except _Retryable as failed:
             self._check_deadline(call.where)  # the source's deadline cut it, not ours
-            raise _Retryable(failed.problem, self._backoff(attempt)) from None
+            raise _Retryable(failed.problem, self._backoff(retries[False])) from None
         if response.status_code in ok:
             if not parse or response.status_code != 200:
                 return response, None
@@ -301,14 +304,15 @@ class HttpClient:
                 return response, loads(response.content)
             except ValueError:
                 raise _Retryable(
-                    f"a {len(response.content)}-byte body that is not valid JSON", self._backoff(attempt)
+                    f"a {len(response.content)}-byte body that is not valid JSON",
+                    self._backoff(retries[False]),
                 ) from None
         answered = f"answered {response.status_code}: {_error_text(response)}"
-        wait = self._retry_wait(response, attempt)
+        limited = response.status_code in (403, 429)
+        wait = self._retry_wait(response, retries[limited])
         if wait is None:
             raise ConnectorError(f"{call.method} {redact(response.url)} {answered}")
-        limited = response.status_code in (403, 429)
-        raise _Retryable(f"rate limited ({response.status_code})" if limited else answered, wait)
+        raise _Retryable(f"rate limited ({response.status_code})" if limited else answered, wait, limited)
 
     def _follow(self, call: _Call, deadline: float) -> requests.Response:
         """Send, following a GET's redirects while they stay home, all within one deadline."""

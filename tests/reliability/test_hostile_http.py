@@ -176,6 +176,15 @@ def test_an_unreadable_retry_after_is_no_retry_after() -> None:
     assert http.requests == 1 + 3
 
 
+def test_rate_limits_and_failures_spend_budgets_of_their_own() -> None:
+    script = iter([Answer(b"{}", 429, {"Retry-After": "0"})] * 2 + [Answer(b"{}", 500)] * 2)
+    with Hostile({"/api/list": lambda p, q: next(script, Answer(PAGE))}) as home:
+        http = client(f"{home.url}/api", max_retries=2)
+        outcome = tried(finish_within(10, lambda: http.get_json("/list")))
+    # Two throttled answers and two errors, then the page: 4 retries, neither budget over 2.
+    assert outcome.result[1] == [{"id": 1, "title": "one"}] and http.requests == 5
+
+
 def test_a_next_link_to_itself_stops_after_one_page() -> None:
     def itself(path: str, query: str) -> Answer:
         return Answer(PAGE, headers={"Link": f'<{home.url}{path}?{query}>; rel="next"'})
