@@ -343,3 +343,26 @@ def test_the_shipped_config_passes(monkeypatch: pytest.MonkeyPatch) -> None:
         "acme/api",
         "acme/mobile",
     ]
+
+
+def test_every_config_key_is_documented() -> None:
+    """docs/configuration.md lists each key the models accept, so a new key cannot go undocumented."""
+    doc = (Path(__file__).parent.parent / "docs" / "configuration.md").read_text()
+    keys = {f"{name}.{sub}" for name, sub in _nested_keys(config_module.Config)}
+    keys |= {name for name, field in config_module.Config.model_fields.items() if not _model_of(field)}
+    keys |= {*config_module.GitHubSource.model_fields, *config_module.JiraSource.model_fields}
+    assert sorted(key for key in keys if f"| `{key}` |" not in doc) == []
+
+
+def _model_of(field: object) -> type | None:
+    kind = getattr(field, "annotation", None)
+    return kind if isinstance(kind, type) and issubclass(kind, config_module.Strict) else None
+
+
+def _nested_keys(model: type) -> list[tuple[str, str]]:
+    return [
+        (name, sub)
+        for name, field in model.model_fields.items()
+        if (nested := _model_of(field))
+        for sub in nested.model_fields
+    ]
