@@ -387,24 +387,34 @@ def _strings(node: object, key: str = "") -> Iterator[tuple[str, str]]:
 
 
 def check_secrets(config: Config, path: Path | str = "<config>") -> None:
-    """Every env var the config names must be set, non-empty, and fit in a request header.
+    """Every env var the config names must be set, non-empty, and fit in a request header."""
+    for index, source in enumerate(config.sources):
+        source_secrets(source, f"{path}: sources[{index}].")
+
+
+def source_secrets(source: GitHubSource | JiraSource, where: str | None = None) -> dict[str, str]:
+    """The source's credentials from the environment: `token`, and `email` when it names one.
 
     A header carries printable ASCII only: a non-ASCII or control character (a newline pasted with
-    the token) would fail every request of the source. The message names the variable, never its value.
+    the token) would fail every request of the source, so it is a ConfigError here, whose message
+    (after `where`, by default the source's name) names the variable, never its value.
     """
-    for index, source in enumerate(config.sources):
-        names = [("token_env", source.token_env)]
-        if isinstance(source, JiraSource) and source.email_env:
-            names.append(("email_env", source.email_env))
-        for key, env in names:
-            value = os.environ.get(env)
-            where = f"{path}: sources[{index}].{key}: environment variable {env}"
-            if not value:
-                raise ConfigError(f"{where} is not set")
-            if not all("!" <= char <= "~" for char in value):
-                raise ConfigError(
-                    f"{where} holds a space, control or non-ASCII character (a header takes printable ASCII)"
-                )
+    where = f"source {source.name}: " if where is None else where
+    names = [("token", "token_env", source.token_env)]
+    if isinstance(source, JiraSource) and source.email_env:
+        names.append(("email", "email_env", source.email_env))
+    secrets: dict[str, str] = {}
+    for role, key, env in names:
+        value = os.environ.get(env)
+        problem = f"{where}{key}: environment variable {env}"
+        if not value:
+            raise ConfigError(f"{problem} is not set")
+        if not all("!" <= char <= "~" for char in value):
+            raise ConfigError(
+                f"{problem} holds a space, control or non-ASCII character (a header takes printable ASCII)"
+            )
+        secrets[role] = value
+    return secrets
 
 
 def _describe(exc: ValidationError, raw: dict[str, Any]) -> str:

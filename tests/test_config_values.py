@@ -328,6 +328,16 @@ def test_a_secret_a_header_cannot_carry_is_refused_without_echoing_it(
     assert value.strip() not in text
 
 
+def test_a_run_reads_the_secrets_through_the_same_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    jira = config_module.parse(GOOD).sources[1]
+    assert config_module.source_secrets(jira) == {"token": "jira-token", "email": "me@example.com"}
+    monkeypatch.setenv("TL_TEST_JIRA", "s3cret\u00e9")
+    with pytest.raises(config_module.ConfigError) as error:
+        config_module.source_secrets(jira)
+    assert str(error.value).startswith("source acme: token_env: environment variable TL_TEST_JIRA holds")
+    assert "s3cret" not in str(error.value)
+
+
 def test_check_config_exits_2_with_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = write(tmp_path, mutate("schedule", {"cron": "99 99 * * *"}))
     assert main(["check-config", "--config", str(path)]) == 2
