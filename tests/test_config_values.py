@@ -17,7 +17,7 @@ from dagster._utils.schedules import is_valid_cron_string
 
 from pipelines import config as config_module
 from pipelines import cron
-from pipelines.cli import main
+from tests.pipeline.installed_cli import empty_dir, trackerlake
 from tests.test_config import GOOD, mutate, write
 
 ENV = {"TL_TEST_GH": "ghp_x", "TL_TEST_EMAIL": "me@example.com", "TL_TEST_JIRA": "jira-token"}
@@ -338,11 +338,12 @@ def test_a_run_reads_the_secrets_through_the_same_check(monkeypatch: pytest.Monk
     assert "s3cret" not in str(error.value)
 
 
-def test_check_config_exits_2_with_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    path = write(tmp_path, mutate("schedule", {"cron": "99 99 * * *"}))
-    assert main(["check-config", "--config", str(path)]) == 2
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "schedule.cron: '99 99 * * *' is not a valid cron expression" in err
+def test_check_config_exits_2_with_one_line_from_any_directory(tmp_path: Path) -> None:
+    """As an operator runs it: the installed command, from an empty directory, a config elsewhere."""
+    path = write(tmp_path, mutate("sources.0.repos", ["../.."]))
+    ended = trackerlake("check-config", "--config", str(path), cwd=empty_dir(tmp_path), env=ENV)
+    assert (ended.returncode, ended.stdout) == (2, "")
+    assert ended.stderr == f"trackerlake: {path}: sources[0].repos: '../..' is not owner/name\n"
 
 
 def test_the_shipped_config_passes(monkeypatch: pytest.MonkeyPatch) -> None:
