@@ -59,3 +59,25 @@ def test_jira_issue_deleted_is_gone_after_the_census(harness: Harness) -> None:
     harness.run(full_refresh=True)
     assert issue.key not in work_item_keys(harness.config.warehouse)
     assert any(key.startswith("WEB-") for key in work_item_keys(harness.config.warehouse))
+
+
+def test_negative_points_and_estimates_are_a_warning_and_the_run_publishes(harness: Harness) -> None:
+    outcome = harness.run()
+    story = harness.org.jira.story
+    # At half scale: one -1 of 2026.2's two, 2026.5's one, and the "-2d" estimate of 2026.4.
+    odd = {(key, "story_points", "-1") for key in story.not_estimated} | {
+        (key, "original_estimate_seconds", "-57600") for key in story.negative_estimates
+    }
+    assert len(odd) == 3
+    [check] = [c for c in outcome.failed_checks if c.check_name == "source_data_oddities"]
+    assert check.severity.value == "WARN" and check.metadata["offending_rows"].value == 3
+    assert outcome.published
+    with duckdb.connect(str(harness.config.warehouse), read_only=True) as con:
+        listed = set(
+            con.execute("SELECT key, field, raw_value FROM intermediate.source_data_oddities").fetchall()
+        )
+        kept = con.execute(
+            "SELECT count(*) FROM marts.work_items WHERE key IN (SELECT unnest(?)) AND story_points IS NULL",
+            [story.not_estimated],
+        ).fetchone()[0]
+    assert listed == odd and kept == len(story.not_estimated)
