@@ -19,7 +19,6 @@ no control character the server sent.
 
 from __future__ import annotations
 
-import contextlib
 import email.utils
 import logging
 import math
@@ -33,10 +32,10 @@ from typing import Any
 from urllib.parse import urljoin
 
 import requests
-from requests.adapters import HTTPAdapter
 
 from connectors.http_home import Home
 from connectors.http_text import loads, printable, redact
+from connectors.http_watch import Watch, WatchedAdapter
 
 __all__ = ["ConnectorError", "HttpClient", "printable", "reset_wait_seconds", "retry_after_seconds"]
 
@@ -149,7 +148,7 @@ class HttpClient:
         self.session = requests.Session()
         # Every retry is ours (below): urllib3's own would sleep out any Retry-After and read
         # refusals' bodies with no deadline or size cap.
-        adapter = HTTPAdapter(max_retries=0, pool_maxsize=16)
+        adapter = WatchedAdapter(max_retries=0, pool_maxsize=16)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         self.session.headers.update(self.headers)
@@ -330,59 +329,49 @@ class HttpClient:
 
     def _send(self, call: _Call, deadline: float) -> requests.Response:
         """One HTTP exchange, body read whole; _Retryable (its wait set by the caller) when the wire
-        failed or the deadline passed."""
+        failed or the deadline passed. A `Watch` cuts the exchange at the deadline, whatever part
+        of the answer the server is dripping."""
         left = deadline - time.monotonic()
         if left <= 0:
             raise _Retryable(self._too_slow(), 0)
-        try:
-            response = self.session.request(
-                call.method,
-                call.url,
-                params=call.params,
-                json=call.json,
-                headers=call.headers,
-                timeout=(min(self.timeout[0], left), left),
-                stream=True,
-                allow_redirects=False,
-            )
-        except requests.Timeout:
-            self._add_requests(1)  # it left: it counts against the budget like any other
-            raise _Retryable(self._too_slow(), 0) from None
-        except requests.RequestException as exc:
-            self._add_requests(1)
-            raise _Retryable(_transport_problem(exc), 0) from None
-        self._read_body(response, deadline)
+        with Watch(left) as watch:
+            try:
+                response = self.session.request(
+                    call.method,
+                    call.url,
+                    params=call.params,
+                    json=call.json,
+                    headers=call.headers,
+                    timeout=(min(self.timeout[0], left), left),
+                    stream=True,
+                    allow_redirects=False,
+                )
+            except requests.RequestException as exc:
+                self._add_requests(1)  # it left: it counts against the budget like any other
+                slow = watch.fired or isinstance(exc, requests.Timeout)
+                raise _Retryable(self._too_slow() if slow else _transport_problem(exc), 0) from None
+            self._read_body(response, watch)
         return response
 
-    def _read_body(self, response: requests.Response, deadline: float) -> None:
-        """Read the body into `response` in chunks, against the deadline and the size cap.
-
-        A watchdog shuts the socket at the deadline: a read blocked on a server that sends a byte
-        now and then returns, however the body is framed.
-        """
+    def _read_body(self, response: requests.Response, watch: Watch) -> None:
+        """Read the body into `response` in chunks, within the size cap (and the watch's deadline)."""
         limit = int(self.max_response_mb * 1024 * 1024)
         length = response.headers.get("Content-Length", "")
-        watchdog = threading.Timer(max(0.0, deadline - time.monotonic()), _shut, (response,))
-        watchdog.daemon = True
         chunks: list[bytes] = []
         size = 0
         try:
             if length.isdigit() and int(length) > limit:
                 raise self._too_big(response, int(length))
-            watchdog.start()
             for chunk in response.iter_content(CHUNK):
                 size += len(chunk)
                 if size > limit:
                     raise self._too_big(response, size)
                 chunks.append(chunk)
         except requests.RequestException as exc:
-            if time.monotonic() >= deadline:
-                raise _Retryable(self._too_slow(), 0) from None
-            raise _Retryable(_transport_problem(exc), 0) from None
+            raise _Retryable(self._too_slow() if watch.fired else _transport_problem(exc), 0) from None
         finally:
-            watchdog.cancel()
             response.close()
-        if time.monotonic() >= deadline:  # a body that ends with the connection ends "fine" when cut
+        if watch.fired:  # a body that ends with the connection ends "fine" when cut
             raise _Retryable(self._too_slow(), 0)
         response._content = b"".join(chunks)  # what `response.content` and `.json()` then read
 
@@ -432,12 +421,6 @@ def _unsendable(headers: Mapping[str, str], auth: tuple[str, str] | None) -> str
                 "environment variable for a stray or pasted character"
             )
     return None
-
-
-def _shut(response: requests.Response) -> None:
-    """Watchdog: end a read that outlived its deadline (the reader then sees the body cut)."""
-    with contextlib.suppress(AttributeError, OSError, RuntimeError, ValueError):
-        response.raw.shutdown()  # fails only when already released or closed: nothing left to cut
 
 
 def _transport_problem(exc: requests.RequestException) -> str:

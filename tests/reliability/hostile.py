@@ -28,13 +28,15 @@ from tests.reliability import tally
 
 @dataclass
 class Answer:
-    """status, headers and body; `drip` seconds between single bytes; an iterable body is sent
-    as it comes and ended by closing the connection (no Content-Length)."""
+    """status, headers and body; `drip` seconds between single bytes of the body (of the whole
+    answer, status line first, with `drip_head`); an iterable body is sent as it comes and ended by
+    closing the connection (no Content-Length)."""
 
     body: bytes | Iterable[bytes] = b"[]"
     status: int = 200
     headers: Mapping[str, str] = field(default_factory=dict)
     drip: float = 0.0
+    drip_head: bool = False
 
 
 Route = Answer | Callable[[str, str], Answer]
@@ -98,6 +100,14 @@ def _handler(server: Hostile) -> type[BaseHTTPRequestHandler]:
         def _answer(self) -> None:
             headers = {name.lower(): value for name, value in self.headers.items()}
             answer = server.answer(self.command, self.path, headers)
+            if answer.drip_head and isinstance(answer.body, bytes):
+                head = [f"HTTP/1.1 {answer.status} Slow", *(f"{n}: {v}" for n, v in answer.headers.items())]
+                head.append(f"Content-Length: {len(answer.body)}")
+                try:
+                    self._write("\r\n".join([*head, "", ""]).encode() + answer.body, answer.drip)
+                except (BrokenPipeError, ConnectionResetError):
+                    self.close_connection = True
+                return
             self.send_response(answer.status)
             for name, value in answer.headers.items():
                 self.send_header(name, value)

@@ -135,6 +135,16 @@ def test_a_dripping_body_is_cut_at_the_total_timeout() -> None:
     )
 
 
+def test_a_dripping_status_line_and_headers_are_cut_at_the_total_timeout() -> None:
+    with Hostile({"/api/list": Answer(PAGE, drip=0.3, drip_head=True)}) as home:
+        http = client(f"{home.url}/api", timeout=(2.0, 1.5), max_retries=0)
+        outcome = tried(finish_within(6, lambda: http.get_json("/list")))
+    # The answer's head alone is 40 bytes: 12 s, each byte well within any per-read timeout.
+    assert 1.5 <= outcome.seconds < 2.5 and "no complete answer within timeout_seconds=1.5" in str(
+        outcome.error
+    )
+
+
 @LONG
 def test_a_byte_every_three_seconds_fails_within_the_five_second_timeout() -> None:
     with Hostile({"/api/list": Answer(PAGE, drip=3.0)}) as home:
