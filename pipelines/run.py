@@ -74,10 +74,11 @@ def execute(
         raise_on_error=False,
     )
     assets = {asset.op.name: asset.key.to_user_string() for asset in pipeline.assets}
+    # A step that failed, or the run's resources (the run lock held elsewhere, say) that did not start.
     errors = [
-        (event.step_key, innermost(event.step_failure_data.error))
+        (event.step_key or "run", innermost(event.event_specific_data.error))
         for event in result.all_events
-        if event.event_type == dg.DagsterEventType.STEP_FAILURE
+        if event.event_type in (dg.DagsterEventType.STEP_FAILURE, dg.DagsterEventType.RESOURCE_INIT_FAILURE)
     ]
     failures = [
         f"{assets.get(step, step)}: {_first_line(error.message if error else '')}"

@@ -15,6 +15,11 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+# Locks this process holds: a run the CLI started under the lock takes it again through Dagster's
+# resource (which also guards runs Dagster launches), and a second flock on the same file from the
+# same process would be refused.
+_HELD: set[Path] = set()
+
 
 class RunLocked(RuntimeError):
     """Another run holds the warehouse's lock (the CLI exits 4 with this one-line message)."""
@@ -28,9 +33,13 @@ def lock_path(work_database: Path) -> Path:
 def hold(work_database: Path) -> Iterator[str | None]:
     """Hold the warehouse's run lock for the block, or raise RunLocked at once naming the holder.
 
-    Yields who held it last without releasing it (a run that was killed), or None.
+    Yields who held it last without releasing it (a run that was killed), or None. Taking it again
+    in the process that holds it is a no-op.
     """
-    path = lock_path(work_database)
+    path = lock_path(work_database).absolute()
+    if path in _HELD:
+        yield None
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a+", encoding="utf-8") as handle:
         try:
@@ -47,9 +56,11 @@ def hold(work_database: Path) -> Iterator[str | None]:
             json.dumps({"pid": os.getpid(), "started": datetime.now(UTC).isoformat(timespec="seconds")})
         )
         handle.flush()
+        _HELD.add(path)
         try:
             yield _holder(previous) if previous else None
         finally:
+            _HELD.discard(path)
             handle.truncate(0)  # a clean end leaves no holder to name; closing releases the lock
 
 

@@ -1,15 +1,17 @@
 """Resources injected by name: `settings` (config file and as_of) and `duckdb` (the working database)."""
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
+from pydantic import PrivateAttr
 
 from pipelines import config as config_module
+from pipelines import runlock
 from pipelines.config import Config
 
 
@@ -31,10 +33,20 @@ class TrackerlakeSettings(dg.ConfigurableResource):
 
 
 class WorkDatabase(DuckDBResource):
-    """The pipeline's own DuckDB file (raw, ops, models). Only the run opens it; BI reads the published copy."""
+    """The pipeline's own DuckDB file (raw, ops, models). Only the run opens it; BI reads the published copy.
+
+    A run holds the warehouse's run lock while the resource lives (once per run with the in-process
+    executor), so a run Dagster launches and a `trackerlake run` never interleave their steps.
+    """
+
+    _lock: ExitStack = PrivateAttr(default_factory=ExitStack)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         Path(self.database).parent.mkdir(parents=True, exist_ok=True)
+        self._lock.enter_context(runlock.hold(Path(self.database)))
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        self._lock.close()
 
     @contextmanager
     def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:

@@ -8,14 +8,19 @@ import re
 import signal
 import socket
 import subprocess
+import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from emulators.generator import DEMO_AS_OF
 from emulators.org import Org
 from emulators.server import EmulatorServer
+from pipelines import config as config_module
 from pipelines.demo import emulator_config, write_config
+from pipelines.run import execute
 from pipelines.runlock import lock_path
 from tests.pipeline.installed_cli import CLI, empty_dir, trackerlake
 
@@ -87,3 +92,40 @@ def test_a_second_run_exits_4_and_a_killed_runs_lock_is_taken_over(
     assert "Warehouse published" in third.stdout
     assert lock.read_text() == ""  # a run that ended names no holder
     assert not os.path.exists(f"/proc/{first.pid}") or first.returncode == -signal.SIGKILL
+
+
+def test_a_run_dagster_launches_takes_the_same_lock(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Runs started from the Dagster UI or its schedule go through the same resource: while
+    another process holds the lock, one fails before any step, naming the holder."""
+    monkeypatch.setenv("GH_TOKEN", "t")
+    raw = {
+        "warehouse": str(tmp_path / "tl.duckdb"),
+        "sources": [
+            {
+                "name": "gh",
+                "type": "github",
+                "base_url": "http://127.0.0.1:9",
+                "token_env": "GH_TOKEN",
+                "repos": ["a/b"],
+                "max_retries": 0,
+            }
+        ],
+    }
+    path = write_config(tmp_path / "trackerlake.yaml", raw)
+    config = config_module.load(path)
+    holding = (
+        "from pathlib import Path\nfrom pipelines.runlock import hold\n"
+        f"with hold(Path({str(config.work_database)!r})): input()"
+    )
+    holder = subprocess.Popen([sys.executable, "-c", holding], stdin=subprocess.PIPE, text=True)
+    try:
+        wait_for_holder(lock_path(config.work_database), holder.pid)
+        outcome = execute(config, path, DEMO_AS_OF)
+    finally:
+        holder.communicate("\n", timeout=30)  # it lets go
+    assert not outcome.success and not outcome.published
+    [failure] = outcome.failures
+    assert failure.startswith(
+        f"run: pipelines.runlock.RunLocked: another run is in progress on this warehouse (PID {holder.pid}, "
+    )
+    assert execute(config, path, DEMO_AS_OF).failures[0].startswith("source gh: ")  # free again: it ran
