@@ -133,10 +133,11 @@ def test_schedule_check_warns_with_the_offending_milestones(harness: Harness) ->
     assert check.metadata["offending_rows"].value == len(expected) > 0
     assert all(f"| {name} |" in table for (name,) in expected)
     assert not any(f"| {name} |" in table for (name,) in on_track)
-    # Data-quality checks all passed, so the run published.
+    # Data-quality checks all passed, so the run published; the demo's -1 points are a WARN.
     assert sorted(c.check_name for c in outcome.failed_checks) == [
         "milestones_on_schedule",
         "releases_healthy",
+        "source_data_oddities",
     ]
     assert outcome.published
 
@@ -178,3 +179,27 @@ def test_census_runs_on_its_cadence(emulated, tmp_path: Path) -> None:
     api.delete_issue(number)
     quick.run()
     assert f"acme/api#{number}" not in work_item_keys(quick.config.warehouse)
+
+
+def test_milestones_planned_days_after_creation_keep_their_plan_as_baseline(harness: Harness) -> None:
+    harness.run()
+    with duckdb.connect(str(harness.config.warehouse), read_only=True) as con:
+        found = {
+            name.split(" ")[0]: (baseline, added)
+            for name, baseline, added in con.execute(
+                """
+                SELECT name, baseline_items, added_items FROM marts.project_completion
+                WHERE source = 'demo-github' AND regexp_matches(name, '^v(\\d+\\.[23]|\\d+\\.0) ')
+                """
+            ).fetchall()
+        }
+    # Half scale: vM.2 and vM.3 plan 8 items, one of them added later; vM+1.0 plans 7, one added.
+    # Their first items join one, two and three days after creation; vM.0 is planned at once.
+    planned = {".2": (7, 1), ".3": (7, 1), ".0": (6, 1)}
+    majors = {"web": 3, "api": 1, "mobile": 5}
+    expected = {f"v{major}.0": (9, 1) for major in majors.values()} | {
+        f"v{major + (suffix == '.0')}{suffix}": counts
+        for major in majors.values()
+        for suffix, counts in planned.items()
+    }
+    assert found == expected
