@@ -3,7 +3,9 @@ loop itself runs against the emulators and tests/reliability/hostile.py)."""
 
 from __future__ import annotations
 
-from connectors.http import reset_wait_seconds, retry_after_seconds
+import pytest
+
+from connectors.http import ConnectorError, HttpClient, reset_wait_seconds, retry_after_seconds
 from connectors.http_home import Home
 from connectors.http_text import redact
 
@@ -56,3 +58,16 @@ def test_home_keeps_credentials_under_the_base_path() -> None:
     )
     assert Home.of("https://api.github.com")[0].refusal("https://api.github.com/repositories/1") is None
     assert Home.of("ftp://h/x")[1] == "base_url ftp://h/x is not an http(s) URL with a host"
+
+
+def test_numbers_no_request_could_use_fail_the_first_call_not_the_constructor() -> None:
+    refused = {
+        "timeout_seconds must be a positive number, not -5.0": {"timeout_seconds": -5.0},
+        "max_response_mb must be a positive number, not nan": {"max_response_mb": float("nan")},
+        "max_wait_seconds must be zero or more, not -1.0": {"max_wait_seconds": -1.0},
+    }
+    for message, settings in refused.items():
+        http = HttpClient.for_source({"base_url": "http://127.0.0.1:9", **settings}, headers={})
+        with pytest.raises(ConnectorError) as failed:
+            http.get_json("/x")
+        assert str(failed.value) == message and http.requests == 0
