@@ -81,3 +81,28 @@ def test_negative_points_and_estimates_are_a_warning_and_the_run_publishes(harne
             [story.not_estimated],
         ).fetchone()[0]
     assert listed == odd and kept == len(story.not_estimated)
+
+
+def test_closing_and_migrating_done_issues_leave_resolutions_where_they_were(harness: Harness) -> None:
+    harness.run()
+    site = harness.org.jira
+    with duckdb.connect(str(harness.config.warehouse), read_only=True) as con:
+        resolved = dict(
+            con.execute(
+                "SELECT key, resolved_at FROM marts.work_items WHERE source = 'demo-jira' AND resolved_at IS NOT NULL"
+            ).fetchall()
+        )
+        released = dict(
+            con.execute(
+                """
+                SELECT project || ' ' || name, status FROM marts.project_completion
+                WHERE source = 'demo-jira' AND kind = 'jira_version' AND state = 'released'
+                """
+            ).fetchall()
+        )
+    # Jira's resolutiondate is the last move into done from a not-done status: Resolved -> Closed
+    # weeks later and the migration night to 已完成 do not move it.
+    expected = {issue.key: issue.resolved for issue in site.issues.values() if issue.resolved is not None}
+    assert resolved == expected
+    assert released == {name: site.story.versions[name] for name in released}
+    assert {"done_on_time", "done_late", "closed_incomplete"} <= set(released.values())
