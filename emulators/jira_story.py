@@ -700,10 +700,8 @@ class _Builder:
                 self._work(plan, chore, team, self.between(created, resolved - 4 * HOUR), resolved)
 
     def _close_and_migrate(self, plan: ProjectPlan) -> None:
-        """A classic workflow's afterlife of a resolution: Resolved -> Closed some days later (unless
-        reopened first), then the migration night moving every Resolved or Closed issue to the new
-        done status, which later resolutions go straight into. Neither touches the resolution."""
-        resolving = plan.workflow[-1]
+        """A classic workflow's afterlife of a resolution: Resolved -> Closed some days later, then
+        the migration night. Neither touches the resolution or its date."""
         migrated = None
         if plan.migration is not None:
             migrated = self.moment(plan.migration[0] + 2 / 24, SHANGHAI)
@@ -711,28 +709,36 @@ class _Builder:
         for item in self.items:
             if item.project != plan.key:
                 continue
-            item.events.sort(key=lambda event: event[0])
-            moves = [(when, args[0]) for when, action, args in item.events if action == "status"]
-            for number, (when, status) in enumerate(moves):
-                if plan.closed is None or status != resolving:
-                    continue
-                closed = when + self.rng.randint(3, 40) * DAY + self.rng.randint(0, 8) * HOUR
-                following = moves[number + 1][0] if number + 1 < len(moves) else self.as_of
-                if closed < min(following, migrated or self.as_of, self.as_of):
-                    item.at(closed, "status", plan.closed)
-            if migrated is None or plan.migration is None:
+            if plan.closed is not None:
+                self._close_later(plan.workflow[-1], plan.closed, item, migrated or self.as_of)
+            if plan.migration is not None and migrated is not None:
+                self._migrate(plan, item, migrated, plan.migration[1])
+
+    def _close_later(self, resolving: str, closed: str, item: _Item, until: datetime) -> None:
+        """Close each resolution 3-40 days on, unless the issue is reopened first or `until` comes."""
+        item.events.sort(key=lambda event: event[0])
+        moves = [(when, args[0]) for when, action, args in item.events if action == "status"]
+        for number, (when, status) in enumerate(moves):
+            if status != resolving:
                 continue
-            target = plan.migration[1]
-            item.events.sort(key=lambda event: event[0])
-            before = [args[0] for when, action, args in item.events if action == "status" and when < migrated]
-            item.events = [
-                (when, action, (target, *args[1:]))
-                if action == "status" and when >= migrated and args[0] == resolving
-                else (when, action, args)
-                for when, action, args in item.events
-            ]
-            if before and before[-1] in (resolving, plan.closed):
-                item.at(migrated, "status", target)
+            closing = when + self.rng.randint(3, 40) * DAY + self.rng.randint(0, 8) * HOUR
+            following = moves[number + 1][0] if number + 1 < len(moves) else self.as_of
+            if closing < min(following, until, self.as_of):
+                item.at(closing, "status", closed)
+
+    def _migrate(self, plan: ProjectPlan, item: _Item, migrated: datetime, target: str) -> None:
+        """The migration night moves a Resolved or Closed issue to `target`; resolutions after it
+        go straight into `target`."""
+        item.events.sort(key=lambda event: event[0])
+        before = [args[0] for when, action, args in item.events if action == "status" and when < migrated]
+        item.events = [
+            (when, action, (target, *args[1:]))
+            if action == "status" and when >= migrated and args[0] == plan.workflow[-1]
+            else (when, action, args)
+            for when, action, args in item.events
+        ]
+        if before and before[-1] in (plan.workflow[-1], plan.closed):
+            item.at(migrated, "status", target)
 
     def _retire_migrated_statuses(self) -> None:
         """After its migration a project's workflow no longer offers the statuses it replaced, so
