@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar, Literal
+from urllib.parse import urljoin
 
 from connectors.http import HttpClient
 from connectors.http_text import redact
@@ -179,7 +180,8 @@ def fetch_link_pages(
             yield Fetched(records=[], url=response.url, etag=etag, not_modified=True)
             return
         records = guard.page(body)
-        next_url = response.links.get("next", {}).get("url")
+        link = response.links.get("next", {}).get("url")
+        next_url = urljoin(response.url, link) if link else None  # a relative link is the page's
         if next_url:
             guard.follow(response.url, next_url, "next link")
         yield Fetched(

@@ -209,6 +209,23 @@ def test_a_next_link_to_itself_stops_after_one_page() -> None:
     assert http.requests == 1
 
 
+def test_a_relative_next_link_is_the_page_s_own_and_stays_home() -> None:
+    second = json.dumps([{"id": 2}]).encode()
+    with Hostile(
+        {
+            "/api/list": Answer(PAGE, headers={"Link": '<more?page=2>; rel="next"'}),
+            "/api/more": Answer(second),
+        }
+    ) as home:
+        http = client(f"{home.url}/api")
+        outcome = tried(finish_within(10, walk(http)))
+    assert outcome.result == [[{"id": 1, "title": "one"}], [{"id": 2}]]
+    assert [(r.path, r.query) for r in home.received] == [
+        ("/api/list", "per_page=1"),
+        ("/api/more", "page=2"),
+    ]
+
+
 def test_new_links_forever_to_the_same_records_stop_after_three_stale_pages() -> None:
     pages = itertools.count(2)
 
