@@ -5,8 +5,8 @@ A broken or hostile server can point back at a page already read, hand out a new
 or page far past the `total` it announced. `PageGuard` fails the walk when that happens:
 - a page address (URL or token) seen before in the walk;
 - `STALE_PAGES` pages in a row that bring no record id the walk had not seen;
-- more pages than the largest `total` the server announced allows (with some slack for lists
-  that grow during the walk), or than `MAX_PAGES` when it announces none;
+- more pages than the largest `total` the server announced allows at the smallest page size seen
+  (with some slack for lists that grow during the walk), or than `MAX_PAGES` when it announces none;
 and it refuses a page whose records are not JSON objects (a `null` where a record should be).
 """
 
@@ -36,7 +36,7 @@ class PageGuard:
         self.pages = 0
         self.stale = 0
         self.total: int | None = None
-        self.first_page_size = 0
+        self.smallest_page = 0  # records on the smallest non-empty page: servers may lower their cap
 
     def follow(self, current: str, following: str, what: str) -> None:
         """From the page at `current` on to `following` (`what` names it: "next link", "nextPageToken")."""
@@ -49,7 +49,8 @@ class PageGuard:
         if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
             raise ConnectorError(f"{self.where}: a page holds {_shape(records)} where records should be")
         self.pages += 1
-        self.first_page_size = self.first_page_size or len(records)
+        if records:
+            self.smallest_page = min(self.smallest_page or len(records), len(records))
         if isinstance(total, int) and total >= 0:
             self.total = max(self.total or 0, total)
         ids = {r["id"] for r in records if isinstance(r.get("id"), str | int)}
@@ -65,9 +66,9 @@ class PageGuard:
         return records
 
     def _allowed(self) -> int:
-        if self.total is None or not self.first_page_size:
+        if self.total is None or not self.smallest_page:
             return MAX_PAGES
-        return min(MAX_PAGES, math.ceil(self.total / self.first_page_size) + TOTAL_SLACK_PAGES)
+        return min(MAX_PAGES, math.ceil(self.total / self.smallest_page) + TOTAL_SLACK_PAGES)
 
     def _total_note(self) -> str:
         return f" (the server announced total={self.total})" if self.total is not None else ""
