@@ -3,9 +3,9 @@
 `HttpClient.request`/`get_json` are the only way a connector reaches its tracker. Each call:
 - goes only under the base_url (`connectors.http_home`): a URL from an answer (`Link`, a redirect)
   that leaves it fails the source, so the token never travels elsewhere;
-- is one or more exchanges, each with a total deadline of `timeout_seconds` from sending the
-  request to the body's last byte (a server dripping a byte at a time is cut off), a body of at
-  most `max_response_mb`, and at most `MAX_REDIRECTS` redirects;
+- is one or more attempts, each with a total deadline of `timeout_seconds` from sending the
+  request to the body's last byte, its redirects (at most `MAX_REDIRECTS`) included: a server
+  dripping a byte at a time is cut off; and each body is at most `max_response_mb`;
 - retries, up to `max_retries` times, what another attempt may fix: a transport failure
   (connection refused or reset, the deadline passed, a body cut short), a 200 whose JSON does not
   parse (a truncating proxy), a 5xx; and, with a budget of `max_retries` of their own, rate
@@ -13,8 +13,8 @@
   It waits `Retry-After`, `X-RateLimit-Reset`, the secondary-limit floor or full-jitter backoff;
   a wait longer than `max_wait_seconds` fails now, saying how long the tracker asked for;
 - stops for good once the source's `deadline_minutes`, counted from the client's creation, passed.
-Only then does a call raise `ConnectorError`, with a one-line message that holds no credential and
-no control character the server sent.
+A call that fails for good (those, or an answer retrying cannot change) raises `ConnectorError`,
+with a one-line message that holds no credential and no control character the server sent.
 """
 
 from __future__ import annotations
