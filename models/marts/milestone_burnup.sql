@@ -3,9 +3,9 @@
 -- the current state. A scope line that rises shows scope creep; the gap to the done line is the
 -- work left.
 --
--- Days run from the day of baseline_at (the milestone's start or creation, else its first item,
--- plus the grace period) to the day of completed_at, or of as_of while it is open; a milestone
--- completed before its baseline has the one day. An item counts in scope while it is in the
+-- Days run from the day of baseline_at (the milestone's start, else the later of its creation and
+-- its first item joining, plus the grace period) to the day of completed_at, or of as_of while it
+-- is open; a milestone completed before its baseline has the one day. An item counts in scope while it is in the
 -- milestone and not closed as not_planned or duplicate, and as done while it is closed as
 -- completed; the last day is the moment marts.project_completion measures, so it shows the same
 -- scope_items and done_items.

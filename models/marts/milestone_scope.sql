@@ -7,7 +7,7 @@
 --   work_item_id: The work item (marts.work_items).
 --   added_at: First time the item joined the milestone.
 --   removed_at: Last time the item left the milestone; null while it is in it.
---   in_baseline: The item was in the milestone at its baseline_at (start or creation plus grace)
+--   in_baseline: The item was in the milestone at its baseline_at (start, else the later of creation and first join, plus grace)
 --     and not already closed as not_planned or duplicate.
 --   added_after_baseline: The item entered the scope after baseline_at (counted in added_items).
 --   removed_after_baseline: The item left the scope after baseline_at, by removal or by being

@@ -24,8 +24,8 @@
 --     the first sync).
 --   due_date_changes: How often the due date changed after original_due_date was first seen.
 --   due_slip_days: due_date - original_due_date in days; positive when the plan was pushed out.
---   baseline_at: When the scope was frozen as the plan: start (or creation, or first item) plus
---     scope.baseline_grace_days.
+--   baseline_at: When the scope was frozen as the plan: its start, else the later of its
+--     creation and the first item joining, plus scope.baseline_grace_days (an instant).
 --   baseline_items: Items in the milestone at baseline_at.
 --   added_items: Items not in the baseline that entered the scope after baseline_at.
 --   removed_items: Items that left the scope after baseline_at (removed, not_planned, duplicate).
