@@ -25,6 +25,7 @@ from emulators.server import EmulatorServer
 from pipelines.demo import emulator_config, write_config
 from tests.pipeline.installed_cli import dead_port, empty_dir, trackerlake
 from tests.reliability import tally
+from tests.reliability.conftest import LONG
 
 AS_OF = DEMO_AS_OF.isoformat()
 # What a failed source is given: the client's own bounded retries only (with max_retries 2 a
@@ -87,6 +88,7 @@ CASES = {
     "jira-null-record": Case("demo-jira", ("null", "nonetype"), spoil=("/jira", NullRecords)),
     "github-forged-error": Case("demo-github", ("404",), spoil=("/github", ForgedErrors)),
 }
+SHORT = ("github-refused", "jira-null-record")
 
 
 def counts(warehouse: Path) -> dict[str, int]:
@@ -106,10 +108,14 @@ def sync_runs(warehouse: Path) -> list[tuple[str, str]]:
         ).fetchall()
 
 
-@pytest.mark.parametrize("case", list(CASES))
+@pytest.mark.parametrize(
+    "case",
+    # The short suite: one failure on the wire, one in the data; the rest with `make reliability`.
+    [case if case in SHORT else pytest.param(case, marks=LONG) for case in CASES],
+)
 def test_a_broken_source_fails_alone(case: str, tmp_path: Path, secrets_env: None) -> None:
     failing = CASES[case].failing
-    org = generate_org(seed=7, scale=0.5)
+    org = generate_org(seed=7, scale=0.2)
     mounts: dict[str, Mount] = {"/github": GitHubApi(org.github), "/jira": JiraApi(org.jira)}
     cwd = empty_dir(tmp_path)
     warehouse = tmp_path / "published" / "trackerlake.duckdb"
