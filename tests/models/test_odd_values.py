@@ -22,6 +22,7 @@ import pytest
 from github_builder import GitHubRecords, completion, failing_checks, rows, summary_of
 from jira_builder import DONE, JiraRecords, built, jira_time
 
+from pipelines import report
 from pipelines.defs import checks
 
 
@@ -97,3 +98,16 @@ def test_the_summary_names_the_odd_values(con: duckdb.DuckDBPyConnection, tmp_pa
         "\ncheck source_data_oddities: 4 odd values (story_points -1 on ODD-1, original_estimate_seconds -3600 on "
         "ODD-3, resolved_at 2026-01-15T00:00:00Z on ODD-3, story_points -1 on ODD-4), null in marts.work_items"
     )
+
+
+def test_the_summary_lists_five_and_counts_the_rest() -> None:
+    with duckdb.connect() as con:
+        con.execute("CREATE SCHEMA intermediate")
+        con.execute(
+            "CREATE TABLE intermediate.source_data_oddities AS SELECT 'jira' AS source, 'P' AS project, "
+            "'P-' || i AS key, 'story_points' AS field, '-1' AS raw_value FROM range(1, 8) t(i)"
+        )
+        assert report.oddity_lines(con) == [
+            "check source_data_oddities: 7 odd values (story_points -1 on P-1, story_points -1 on P-2, story_points "
+            "-1 on P-3, story_points -1 on P-4, story_points -1 on P-5, and 2 more), null in marts.work_items"
+        ]
