@@ -24,7 +24,7 @@ import duckdb
 
 from connectors import CONNECTORS
 from connectors.base import Connector, Page, Stream
-from connectors.http import ConnectorError
+from connectors.http import ConnectorError, printable
 from pipelines import warehouse
 from pipelines.config import GitHubSource, JiraSource
 
@@ -179,15 +179,13 @@ def sync_source(
 
 
 def failure_text(exc: BaseException) -> str:
-    """Why a source failed, in one line: a ConnectorError says it itself; anything else is named
-    with where it was raised, since no traceback is shown."""
+    """Why a source failed, in one printable line: a ConnectorError says it itself; anything else
+    is named with where it was raised, since no traceback is shown. Its text may quote the tracker."""
     if isinstance(exc, ConnectorError):
-        text = str(exc)
-    else:
-        where = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
-        at = f" (at {Path(where[0].filename).name}:{where[0].lineno})" if where else ""
-        text = f"{type(exc).__name__}: {exc}{at}"
-    return " ".join(text.split())
+        return printable(str(exc))
+    where = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
+    at = f" (at {Path(where[0].filename).name}:{where[0].lineno})" if where else ""
+    return printable(f"{type(exc).__name__}: {exc}{at}")
 
 
 def _finish(con: duckdb.DuckDBPyConnection, run_id: str, result: SyncResult, error: str | None) -> None:
