@@ -68,7 +68,7 @@ def ingest_asset(source: GitHubSource | JiraSource) -> dg.AssetsDefinition:
         error = run.get("error")
         if error:
             context.log.error(
-                f"source {source.name} failed; its data is as of its last committed page: {error}"
+                f"source {source.name} failed; its data stays as of its last committed page: {error}"
             )
         check = dg.AssetCheckResult(
             check_name=SYNCED,
