@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import queue
 import threading
 import time
@@ -26,7 +25,7 @@ from connectors import CONNECTORS
 from connectors.base import Connector, Page, Stream
 from connectors.http import ConnectorError, printable
 from pipelines import warehouse
-from pipelines.config import GitHubSource, JiraSource
+from pipelines.config import GitHubSource, JiraSource, source_secrets
 
 log = logging.getLogger(__name__)
 
@@ -51,10 +50,7 @@ def make_connector(source: GitHubSource | JiraSource) -> Connector:
     """Build the source's connector with its secrets read from the environment, here and only here."""
     cls = CONNECTORS[source.type]
     settings = source.model_dump(mode="json")
-    secrets = {"token": os.environ[source.token_env]}
-    if isinstance(source, JiraSource) and source.email_env:
-        secrets["email"] = os.environ[source.email_env]
-    return cls(cls.client_for(settings, **secrets), settings)
+    return cls(cls.client_for(settings, **source_secrets(source)), settings)
 
 
 CENSUS = "_census"  # the ops.sync_state stream name that remembers when a scope was last counted

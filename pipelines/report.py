@@ -31,14 +31,14 @@ Project = tuple[str, str]  # (source, project)
 
 def sync_lines(con: duckdb.DuckDBPyConnection, run_id: str) -> list[str]:
     rows = con.execute(
-        "SELECT source, status, requests, records, error FROM ops.sync_runs WHERE run_id = ? ORDER BY source",
+        "SELECT source, status, requests, records FROM ops.sync_runs WHERE run_id = ? ORDER BY source",
         [run_id],
     ).fetchall()
-    lines = []
-    for source, status, requests, records, error in rows:
-        line = f"  {source}: {status}, {requests} requests, {records} records"
-        lines.append(line + (f" ({error})" if error else ""))
-    return lines
+    # A failed source's cause is printed once, on its FAILED line (cli.py), not repeated here.
+    return [
+        f"  {source}: {status}, {requests} requests, {records} records"
+        for source, status, requests, records in rows
+    ]
 
 
 def counts_by_project(
