@@ -14,6 +14,7 @@ import dagster as dg
 
 from pipelines.defs.models import model_key
 from pipelines.defs.resources import WorkDatabase
+from pipelines.figures import markdown_table
 from pipelines.models import TABLE_REFERENCE
 
 MAX_LISTED = 25
@@ -192,12 +193,6 @@ DATA_QUALITY = (
 )
 
 
-def markdown_table(columns: list[str], rows: list[tuple]) -> str:
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    lines += ["| " + " | ".join("" if v is None else str(v) for v in row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
 def other_tables(check: Check) -> list[str]:
     """The tables a check reads besides its own: it must run only once they are built too."""
     return sorted(
@@ -219,9 +214,18 @@ def asset_check(check: Check) -> dg.AssetChecksDefinition:
             columns = [c[0] for c in cursor.description]
             rows = cursor.fetchall()
         metadata: dict[str, dg.MetadataValue] = {"offending_rows": dg.MetadataValue.int(len(rows))}
+        listed = (
+            f"{len(rows)} rows" if len(rows) <= MAX_LISTED else f"{len(rows)} rows, the first {MAX_LISTED}"
+        )
         if rows:
-            metadata["rows"] = dg.MetadataValue.md(markdown_table(columns, rows[:MAX_LISTED]))
-        return dg.AssetCheckResult(passed=not rows, severity=check.severity, metadata=metadata)
+            # Rounded (0.133, not 0.13333333333333333) and shown on the check itself as a table.
+            metadata["rows"] = dg.MetadataValue.md(
+                f"{listed}:\n\n{markdown_table(columns, rows[:MAX_LISTED])}"
+            )
+        description = f"{check.description} {listed}." if rows else None
+        return dg.AssetCheckResult(
+            passed=not rows, severity=check.severity, metadata=metadata, description=description
+        )
 
     return _check
 

@@ -16,6 +16,16 @@ def model_key(name: str) -> dg.AssetKey:
     return dg.AssetKey(name.split("."))
 
 
+def column_schema(model: models.Model) -> dg.TableSchema:
+    """The catalog's columns and their meanings, from the model's `-- columns:` header.
+
+    The header gives no types (DuckDB infers them when the table is built): docs/warehouse.md has them.
+    """
+    return dg.TableSchema(
+        columns=[dg.TableColumn(name, type="", description=text) for name, text in model.columns.items()]
+    )
+
+
 def _deps(model: models.Model, config: Config, built: set[str]) -> list[dg.AssetKey]:
     """Upstream assets: other models, and for raw tables the ingest assets of that tracker type."""
     keys: set[dg.AssetKey] = set()
@@ -37,6 +47,7 @@ def model_asset(model: models.Model, config: Config, built: set[str]) -> dg.Asse
         group_name=model.schema,
         kinds={"duckdb", kind},
         description=model.description or None,
+        metadata={"dagster/column_schema": column_schema(model)},
     )
     def _build(settings: TrackerlakeSettings, duckdb: WorkDatabase) -> dg.MaterializeResult:
         params = models.ModelParams.from_config(settings.load(), settings.as_of_time())
