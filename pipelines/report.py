@@ -1,10 +1,13 @@
 """The text summary a run prints: what each source cost, then per project its milestones by status,
 its delivered milestones by outcome and the ones whose outcome failed although they were on time,
 the milestones that need attention, those closed with items not done, and the values from the
-trackers that meant nothing (the source_data_oddities check)."""
+trackers that meant nothing (the source_data_oddities check). And the manager's report files
+(HTML with charts, Markdown digest) written beside the published warehouse."""
 
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -155,3 +158,38 @@ def slipping_count(database: Path) -> int:
         return con.execute(
             "SELECT count(*) FROM marts.project_completion WHERE status IN ('overdue', 'slipping', 'at_risk')"
         ).fetchone()[0]
+
+
+@dataclass(frozen=True)
+class ReportFiles:
+    html: Path
+    digest: Path
+    digest_text: str
+
+
+def report_paths(warehouse_path: Path) -> tuple[Path, Path]:
+    """Beside the warehouse: data/demo.duckdb -> data/demo.report.html and data/demo.digest.md."""
+    return warehouse_path.with_suffix(".report.html"), warehouse_path.with_suffix(".digest.md")
+
+
+def write_report(warehouse_path: Path) -> ReportFiles:
+    """The manager's HTML report and its Markdown digest, from the published warehouse, beside it.
+
+    Each file is written whole beside its old copy and renamed over it, as the warehouse is: a
+    reader opening the report during a run sees yesterday's or today's, never half of one.
+    """
+    from pipelines import digest, report_data, report_html  # matplotlib: only when a report is made
+
+    with duckdb.connect(str(warehouse_path), read_only=True) as con:
+        data = report_data.load(con)
+    html, markdown = report_paths(warehouse_path)
+    text = digest.render(data, html)
+    _replace(html, report_html.render(data, warehouse_path))
+    _replace(markdown, text)
+    return ReportFiles(html, markdown, text)
+
+
+def _replace(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
