@@ -1,11 +1,11 @@
-"""`trackerlake` command line: demo, run, emulate, check-config.
+"""`trackerlake` command line: demo, run, report, emulate, check-config.
 
 Exit codes: 0 success (slipping milestones are findings, not failures); 1 a source, model or the
 publish failed, one line `FAILED ...` each, with its cause; 2 bad config or usage, with one line
 naming the problem; 3 slipping milestones with `--fail-on-slip`; 4 another run holds the
 warehouse (its PID and start time are named), nothing was done.
 
-Dagster is imported only by the commands that run the pipeline; every command works from any
+Dagster is imported only by the commands that run the pipeline (not by `report`); every command works from any
 directory (paths in the config are relative to the config file).
 """
 
@@ -57,6 +57,13 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--select", nargs="+", metavar="SOURCE")
     run.add_argument("--full-refresh", action="store_true")
     run.add_argument("--fail-on-slip", action="store_true")
+
+    report = commands.add_parser(
+        "report", help="write the HTML report and Markdown digest beside the published warehouse"
+    )
+    where = report.add_mutually_exclusive_group()
+    where.add_argument("--config", type=Path)
+    where.add_argument("--warehouse", type=Path, help="a published warehouse file (default: the config's)")
 
     emulate = commands.add_parser("emulate", help="serve the GitHub and Jira emulators until stopped")
     emulate.add_argument("--port", type=int, default=8765)
@@ -117,6 +124,9 @@ def _report(config: config_module.Config, outcome: RunOutcome, as_of: datetime, 
         print(f"check {check.check_name} on {check.asset_key.to_user_string()}: {check.severity.value}")
     if outcome.published:
         print(f"Warehouse published: {config.warehouse}")
+        html, digest = report.report_paths(config.warehouse)
+        if html.exists():
+            print(f"Report: {html} (digest: {digest.name})")
     else:
         blocking = [c.check_name for c in outcome.failed_checks if c.severity.value == "ERROR"]
         why = f" (blocking checks failed: {', '.join(blocking)})" if blocking else ""
@@ -134,6 +144,27 @@ def _report(config: config_module.Config, outcome: RunOutcome, as_of: datetime, 
 def printable_lines(text: str) -> str:
     """Each line of `text` made printable: the summary quotes names and errors from the trackers."""
     return "\n".join(printable(line) for line in text.splitlines())
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    import duckdb
+
+    from pipelines import report
+    from pipelines.report_data import ReportError
+
+    path = (
+        args.warehouse
+        or config_module.load(config_module.resolve_path(args.config), check_env=False).warehouse
+    )
+    if not path.is_file():
+        raise UsageError(f"no published warehouse at {path}: run `trackerlake run` first")
+    try:
+        files = report.write_report(path)
+    except (ReportError, duckdb.Error) as exc:  # no marts yet, or not a DuckDB file
+        print(f"trackerlake: {path}: {printable(str(exc).splitlines()[0])}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"Report: {files.html}\nDigest: {files.digest}")
+    return EXIT_OK
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
@@ -169,7 +200,13 @@ def cmd_emulate(args: argparse.Namespace) -> int:
     )
 
 
-COMMANDS = {"run": cmd_run, "check-config": cmd_check_config, "demo": cmd_demo, "emulate": cmd_emulate}
+COMMANDS = {
+    "run": cmd_run,
+    "report": cmd_report,
+    "check-config": cmd_check_config,
+    "demo": cmd_demo,
+    "emulate": cmd_emulate,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -226,6 +226,8 @@ class Scope(Strict):
 
 
 class Schedule(Strict):
+    # Dagster runs the nightly schedule as soon as it loads the code location, unless disabled.
+    enabled: bool = Field(True, strict=True)
     cron: str = "0 2 * * *"
     timezone: str = "UTC"
 

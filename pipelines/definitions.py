@@ -1,9 +1,10 @@
 """Dagster entry point (`workspace.yaml` loads this module): the trackerlake pipeline as assets.
 
 The assets come from the config: one ingest asset per source, one asset per model, the publish
-step, the checks and the nightly schedule. Importing this module builds nothing: Dagster calls
-`defs` when it loads the code location, and only then is the config file read, found as the CLI
-finds it (`$TRACKERLAKE_CONFIG`, else ./trackerlake.yaml). Secrets are only read when a run starts.
+step, the report, the checks and the nightly schedule (running unless `schedule.enabled: false`).
+Importing this module builds nothing: Dagster calls `defs` when it loads the code location, and
+only then is the config file read, found as the CLI finds it (`$TRACKERLAKE_CONFIG`, else
+./trackerlake.yaml). Secrets are only read when a run starts.
 The CLI builds its own pipeline from the config it was given (`build_pipeline`).
 """
 
@@ -20,6 +21,7 @@ from pipelines.defs.checks import asset_checks
 from pipelines.defs.ingest import ingest_assets
 from pipelines.defs.models import model_assets
 from pipelines.defs.publish import publish_asset
+from pipelines.defs.report import report_asset
 from pipelines.defs.resources import TrackerlakeSettings, WorkDatabase
 
 ALL_ASSETS = dg.AssetSelection.all()
@@ -43,7 +45,7 @@ def build_pipeline(config: Config, config_path: Path, as_of: str | None = None) 
     built = model_assets(config)
     marts = [a.key for a in built if a.key.path[0] == "marts"]
     return Pipeline(
-        assets=[*ingest_assets(config), *built, publish_asset(marts)],
+        assets=[*ingest_assets(config), *built, publish_asset(marts), report_asset()],
         checks=asset_checks(),
         resources={
             "settings": TrackerlakeSettings(config_path=str(config_path), as_of=as_of),
@@ -61,7 +63,12 @@ def build_definitions(config: Config, config_path: Path, as_of: str | None = Non
         target=ALL_ASSETS,
         cron_schedule=config.schedule.cron,
         execution_timezone=config.schedule.timezone,
-        description="Sync every source, rebuild the models, run the checks and publish the warehouse.",
+        description="Sync every source, rebuild the models, run the checks, publish the warehouse and its report.",
+        # Running as soon as the code location loads: a nightly schedule someone must first toggle
+        # on in the UI is one that does not run. `schedule.enabled: false` turns it off.
+        default_status=dg.DefaultScheduleStatus.RUNNING
+        if config.schedule.enabled
+        else dg.DefaultScheduleStatus.STOPPED,
     )
     return dg.Definitions(
         assets=pipeline.assets,

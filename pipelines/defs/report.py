@@ -1,0 +1,35 @@
+"""The manager's report: an HTML file with charts and a Markdown digest beside the published warehouse."""
+
+import dagster as dg
+
+from pipelines import report
+from pipelines.defs.publish import PUBLISHED
+from pipelines.defs.resources import TrackerlakeSettings
+
+REPORT = dg.AssetKey(["published", "report"])
+
+
+def report_asset() -> dg.AssetsDefinition:
+    @dg.asset(
+        key=REPORT,
+        deps=[PUBLISHED],
+        group_name="published",
+        kinds={"html"},
+        description=(
+            "The manager's report, read from the published warehouse and written beside it: "
+            "`<warehouse>.report.html` (one file, charts inline, opens offline) and `<warehouse>.digest.md` "
+            "(the same in Markdown for chat or e-mail, also shown here). Not rewritten when the "
+            "publish was skipped, so it always describes the file beside it."
+        ),
+    )
+    def _report(settings: TrackerlakeSettings) -> dg.MaterializeResult:
+        files = report.write_report(settings.load().warehouse)
+        return dg.MaterializeResult(
+            metadata={
+                "path": dg.MetadataValue.path(str(files.html)),
+                "digest_path": dg.MetadataValue.path(str(files.digest)),
+                "digest": dg.MetadataValue.md(files.digest_text),
+            }
+        )
+
+    return _report
