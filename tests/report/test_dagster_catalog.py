@@ -1,0 +1,64 @@
+"""What Dagster's UI shows (issue 13): every model's columns with their meanings, the nightly
+schedule running unless the config turns it off, and check rows rounded into a readable table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from pipelines import config as config_module
+from pipelines import models
+from pipelines.config import ConfigError
+from pipelines.definitions import build_definitions
+from pipelines.defs.models import model_key
+from pipelines.figures import markdown_table
+
+SOURCE = {"name": "gh", "type": "github", "token_env": "GH_TOKEN", "repos": ["acme/web"]}
+
+
+def definitions(tmp_path: Path, **extra: object) -> dg.Definitions:
+    path = tmp_path / "trackerlake.yaml"
+    config = config_module.parse({"sources": [SOURCE], **extra}, path)
+    return build_definitions(config, path)
+
+
+def test_every_model_asset_lists_its_columns_and_their_meanings(tmp_path: Path) -> None:
+    defs = definitions(tmp_path)
+    discovered = models.discover()
+    assert len(discovered) > 30
+    for model in discovered:
+        (spec,) = defs.resolve_assets_def(model_key(model.name)).specs
+        schema = spec.metadata["dagster/column_schema"]
+        assert [(c.name, c.description) for c in schema.columns] == list(model.columns.items()), model.name
+    (spec,) = defs.resolve_assets_def(model_key("marts.project_completion")).specs
+    columns = {c.name: c.description for c in spec.metadata["dagster/column_schema"].columns}
+    assert columns["carried_over_items"].startswith("Closed or released: scope_items - done_items")
+
+
+def test_the_nightly_schedule_runs_by_default(tmp_path: Path) -> None:
+    schedule = definitions(tmp_path).resolve_schedule_def("nightly")
+    assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
+
+
+def test_schedule_enabled_false_stops_it(tmp_path: Path) -> None:
+    schedule = definitions(tmp_path, schedule={"enabled": False}).resolve_schedule_def("nightly")
+    assert schedule.default_status == dg.DefaultScheduleStatus.STOPPED
+
+
+def test_schedule_enabled_must_be_a_boolean(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"schedule\.enabled"):
+        definitions(tmp_path, schedule={"enabled": "off"})
+
+
+def test_check_rows_are_rounded_and_a_title_cannot_break_the_table() -> None:
+    table = markdown_table(
+        ["name", "rate", "on time"], [("a | b\nc", 0.13333333333333333, True), ("d", None, None)]
+    )
+    assert table.splitlines() == [
+        "| name | rate | on time |",
+        "|---|---|---|",
+        "| a \\| b c | 0.133 | yes |",
+        "| d |  |  |",
+    ]
