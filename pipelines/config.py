@@ -250,6 +250,22 @@ class Schedule(Strict):
         return value
 
 
+class Publish(Strict):
+    """What the published file holds: marts and ops (what BI tools read), and any schema listed in
+    `include`. The working database keeps every schema either way."""
+
+    include: list[Literal["raw", "staging", "intermediate"]] = []
+
+    @field_validator("include")
+    @classmethod
+    def _include(cls, value: list[str]) -> list[str]:
+        return _once(value)
+
+    @property
+    def schemas(self) -> tuple[str, ...]:
+        return ("marts", "ops", *self.include)
+
+
 class Config(Strict):
     warehouse: Path = Path("data/trackerlake.duckdb")
     work_dir: Path | None = None
@@ -259,6 +275,7 @@ class Config(Strict):
     forecast: Forecast = Forecast()
     scope: Scope = Scope()
     schedule: Schedule = Schedule()
+    publish: Publish = Publish()
     as_of: datetime | None = None
 
     @model_validator(mode="after")

@@ -9,10 +9,12 @@ a BI tool reading the published file never waits on the pipeline nor sees a half
 from __future__ import annotations
 
 import glob
+import hashlib
 import json
 import os
 import re
-from collections.abc import Iterator, Mapping, Sequence
+import shutil
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -380,42 +382,209 @@ def run_record(con: duckdb.DuckDBPyConnection, run_id: str, source: str) -> dict
     return dict(zip(("status", "requests", "records", "error"), row, strict=True)) if row else {}
 
 
-def publish(con: duckdb.DuckDBPyConnection, warehouse: Path) -> Path:
-    """Copy the working database to `warehouse` atomically, readable by DuckDB 1.1+.
+@dataclass(frozen=True)
+class Publication:
+    """What a publish did: the tables it wrote and those it kept from the file already published.
 
-    The copy is written beside the published file, then renamed over it. Readers that hold the old
-    file keep reading it (the rename swaps the directory entry, not the file they opened); the next
-    reader to open the path sees the new one, complete. A run killed before the rename leaves the
-    old file as it was, and its half-written copy is removed by the next publish.
+    Nothing written (`unchanged`) means the published file was left as it was, not even renamed.
+    """
+
+    path: Path
+    written: list[str]
+    kept: list[str]
+    dropped: list[str]
+
+    @property
+    def unchanged(self) -> bool:
+        return not self.written and not self.dropped
+
+
+def publish(con: duckdb.DuckDBPyConnection, warehouse: Path, schemas: Collection[str] | None = None) -> Path:
+    """Copy the working database's tables in `schemas` (default: all) to `warehouse`; see publish_changes."""
+    return publish_changes(con, warehouse, schemas).path
+
+
+def publish_changes(
+    con: duckdb.DuckDBPyConnection, warehouse: Path, schemas: Collection[str] | None = None
+) -> Publication:
+    """Publish the working database's tables in `schemas` (None: every schema) to `warehouse`
+    atomically, readable by DuckDB 1.1+, rewriting only the tables that changed.
+
+    The new file is written beside the published one, then renamed over it. Readers that hold the
+    old file keep reading it (the rename swaps the directory entry, not the file they opened); the
+    next reader to open the path sees the new one, complete. A run killed before the rename leaves
+    the old file as it was, and its half-written copy is removed by the next publish.
+
+    Which tables changed is known from a fingerprint of each one (rows, definition, comments),
+    kept beside the working database with the published file's identity. When the file at
+    `warehouse` is the one this database last published, the new file starts as a byte copy of it
+    and only the changed tables are replaced, and when nothing changed the file is left alone.
+    Otherwise (a first publish, a file replaced by hand, every table changed) it is written whole.
     """
     warehouse = Path(warehouse)
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     # Only one run writes (the working database's lock), so any copy lying here is a dead run's.
     for leftover in warehouse.parent.glob(f".{glob.escape(warehouse.name)}.*.tmp*"):
         leftover.unlink(missing_ok=True)
+    tables = {table: _fingerprint(con, table) for table in _tables(con, schemas)}
+    record = _record_path(con)
+    before = _published_before(record, warehouse)
+    changed = [table for table, print_ in tables.items() if before.get(table) != print_]
+    dropped = sorted(set(before) - set(tables))
+    kept = sorted(set(tables) - set(changed))
+    if before and not changed and not dropped:
+        return Publication(warehouse, [], kept, [])
     tmp = warehouse.with_name(f".{warehouse.name}.{os.getpid()}.tmp")
-    write_copy(con, tmp)
+    if before and kept:
+        shutil.copyfile(warehouse, tmp)
+    else:
+        changed, kept, dropped = list(tables), [], []
+    write_copy(con, tmp, changed, dropped)
     swap_into_place(tmp, warehouse)
-    return warehouse
+    if record is not None:
+        _write_record(record, warehouse, tables)
+    return Publication(warehouse, changed, kept, dropped)
 
 
-def write_copy(con: duckdb.DuckDBPyConnection, path: Path) -> None:
-    """The working database copied whole to `path`, in the storage version older readers open."""
-    work = con.execute("SELECT current_database()").fetchone()[0]
+def _tables(con: duckdb.DuckDBPyConnection, schemas: Collection[str] | None) -> list[str]:
+    """`schema.table` of the working database's tables in `schemas` (None: all), in a stable order."""
+    rows = con.execute(
+        """
+        SELECT schema_name, table_name FROM duckdb_tables()
+        WHERE database_name = current_database() AND NOT temporary
+        ORDER BY schema_name, table_name
+        """
+    ).fetchall()
+    return [f"{schema}.{table}" for schema, table in rows if schemas is None or schema in schemas]
+
+
+def _fingerprint(con: duckdb.DuckDBPyConnection, table: str) -> str:
+    """Rows (a sum of row hashes: order-free), definition and comments: equal means same table."""
+    schema, _, name = table.partition(".")
+    quoted = f"{sql_identifier(schema)}.{sql_identifier(name)}"
+    ((rows, total),) = con.execute(f"SELECT count(*), sum(hash(t))::VARCHAR FROM {quoted} AS t").fetchall()
+    ((definition,),) = con.execute(
+        """
+        SELECT [t.sql, t.comment, (SELECT list(c.comment ORDER BY c.column_index)::VARCHAR
+                                   FROM duckdb_columns() c WHERE c.table_oid = t.table_oid)]::VARCHAR
+        FROM duckdb_tables() t
+        WHERE database_name = current_database() AND schema_name = ? AND table_name = ?
+        """,
+        [schema, name],
+    ).fetchall()
+    return f"{rows}:{total}:{hashlib.sha256(definition.encode()).hexdigest()}"
+
+
+def _record_path(con: duckdb.DuckDBPyConnection) -> Path | None:
+    """Where the fingerprints of the last publish are kept: beside the working database's file."""
+    ((path,),) = con.execute(
+        "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+    ).fetchall()
+    return Path(f"{path}.published.json") if path else None
+
+
+def _identity(path: Path) -> list[int]:
+    """Which file stands at `path`: a copy or a replacement by hand differs in inode or mtime."""
+    stat = path.stat()
+    return [stat.st_ino, stat.st_size, stat.st_mtime_ns]
+
+
+def _published_before(record: Path | None, warehouse: Path) -> dict[str, str]:
+    """The tables' fingerprints when `warehouse` is still the file this database last published, else {}."""
+    try:
+        if record is None:
+            return {}
+        last = json.loads(record.read_text(encoding="utf-8"))
+        same = (
+            last["path"] == str(warehouse.absolute())
+            and last["file"] == _identity(warehouse)
+            and last["storage_version"] == PUBLISH_STORAGE_VERSION
+        )
+        return dict(last["tables"]) if same else {}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}  # no record, no file, or a record this version cannot read: write it whole
+
+
+def _write_record(record: Path, warehouse: Path, tables: Mapping[str, str]) -> None:
+    text = json.dumps(
+        {
+            "path": str(warehouse.absolute()),
+            "file": _identity(warehouse),
+            "storage_version": PUBLISH_STORAGE_VERSION,
+            "tables": dict(tables),
+        },
+        indent=1,
+    )
+    tmp = record.with_name(f"{record.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, record)
+
+
+def write_copy(
+    con: duckdb.DuckDBPyConnection, path: Path, tables: Sequence[str], dropped: Sequence[str] = ()
+) -> None:
+    """Write `tables` of the working database into the DuckDB file at `path` (created in the
+    storage version older readers open, or else updated in its own), drop `dropped` from it."""
+    work = sql_identifier(con.execute("SELECT current_database()").fetchone()[0])
     # The path as a parameter, absolute and of TYPE duckdb: whatever it holds (quotes, a prefix
     # like `md:` that DuckDB would read as a remote database) it names a local DuckDB file. The
-    # working database's name comes from its file's, so it is quoted.
+    # working database's name comes from its file's, so it is quoted. An existing file keeps its
+    # storage version (attaching does not upgrade it).
     con.execute(
         "ATTACH ? AS _publish (TYPE duckdb, STORAGE_VERSION ?)",
         [str(Path(path).absolute()), PUBLISH_STORAGE_VERSION],
     )
     try:
-        con.execute(f"COPY FROM DATABASE {sql_identifier(work)} TO _publish")
+        for table in dropped:
+            con.execute(f"DROP TABLE IF EXISTS _publish.{_quoted(table)}")
+        for table in tables:
+            _copy_table(con, work, table)
         con.execute("CHECKPOINT _publish")
     finally:
+        con.execute(f"USE {work}")
         con.execute("DETACH _publish")
     with open(path, "rb") as handle:
         os.fsync(handle.fileno())
+
+
+def _quoted(table: str) -> str:
+    schema, _, name = table.partition(".")
+    return f"{sql_identifier(schema)}.{sql_identifier(name)}"
+
+
+def _copy_table(con: duckdb.DuckDBPyConnection, work: str, table: str) -> None:
+    """Replace `table` in _publish by the working database's: its definition (constraints
+    included), rows and comments, as COPY FROM DATABASE would copy them."""
+    schema, _, name = table.partition(".")
+    ((definition, comment),) = con.execute(
+        """
+        SELECT sql, comment FROM duckdb_tables()
+        WHERE database_name = current_database() AND schema_name = ? AND table_name = ?
+        """,
+        [schema, name],
+    ).fetchall()
+    columns = con.execute(
+        """
+        SELECT column_name, comment FROM duckdb_columns()
+        WHERE database_name = current_database() AND schema_name = ? AND table_name = ?
+        """,
+        [schema, name],
+    ).fetchall()
+    target = f"_publish.{_quoted(table)}"
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS _publish.{sql_identifier(schema)}")
+    con.execute(f"DROP TABLE IF EXISTS {target}")
+    # The definition DuckDB stored names the table by schema only: run it with _publish current.
+    con.execute("USE _publish")
+    try:
+        con.execute(definition)
+    finally:
+        con.execute(f"USE {work}")
+    con.execute(f"INSERT INTO {target} SELECT * FROM {work}.{_quoted(table)}")
+    if comment:
+        con.execute(f"COMMENT ON TABLE {target} IS {sql_literal(comment)}")
+    for column, text in columns:
+        if text:
+            con.execute(f"COMMENT ON COLUMN {target}.{sql_identifier(column)} IS {sql_literal(text)}")
 
 
 def swap_into_place(copy: Path, warehouse: Path) -> None:

@@ -30,6 +30,7 @@ class Harness:
         for source in raw["sources"]:
             if source["type"] == "github":
                 source.update(github)
+        raw["publish"] = {"include": ["raw", "intermediate"]}  # the tests read these from the published file
         self.path = write_config(tmp_path / "trackerlake.yaml", raw)
         self.config: Config = config_module.load(self.path)
 

@@ -48,6 +48,7 @@ class Lab:
             source.update(self.settings)
             if source["type"] == "github":
                 source["per_page"] = self.per_page
+        raw["publish"] = {"include": ["raw"]}  # BI readers (readers.STATE) count raw issues too
         self.config_path = write_config(self.tmp_path / "trackerlake.yaml", raw)
         self.config = config_module.load(self.config_path)
         return self
