@@ -25,7 +25,9 @@ from __future__ import annotations
 
 import dataclasses
 import graphlib
+import hashlib
 import itertools
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -208,6 +210,76 @@ def build_all(con: duckdb.DuckDBPyConnection, params: ModelParams) -> dict[str, 
         if warehouse.table_exists(con, model.name):
             counts[model.name] = rows
     return counts
+
+
+# What each model was last built from, so a run whose inputs did not change skips its build. Not a
+# warehouse table: the schema is never published.
+BUILDS_DDL = """
+CREATE SCHEMA IF NOT EXISTS internal;
+CREATE TABLE IF NOT EXISTS internal.model_builds (
+    model    VARCHAR PRIMARY KEY,
+    inputs   VARCHAR NOT NULL,
+    present  BOOLEAN NOT NULL,
+    rows     BIGINT NOT NULL,
+    built_at TIMESTAMPTZ NOT NULL
+);
+"""
+
+
+def inputs_digest(con: duckdb.DuckDBPyConnection, model: Model, params: ModelParams, models: set[str]) -> str:
+    """A digest of everything `model`'s table is a function of, as it stands now.
+
+    Its code (its file and this runner, the DuckDB version that runs it), the parameters, each
+    input that is not a model (a raw table: its rows, by their stored hash, and deletions) and,
+    for each input built by a model of `models`, the digest that model was last built or kept
+    with: a change anywhere upstream reaches every model below it, and comparing needs no scan
+    of an intermediate table. Call it once the model's inputs are final for the run.
+    """
+    con.execute(BUILDS_DDL)
+    parts = [
+        duckdb.__version__,
+        hashlib.sha256(Path(__file__).read_bytes()).hexdigest(),
+        hashlib.sha256(model.path.read_bytes()).hexdigest() if model.path else "",
+        json.dumps(dataclasses.asdict(params), sort_keys=True, default=str),
+    ]
+    for dep in sorted(model.deps):
+        parts.append(f"{dep}={_built_from(con, dep) if dep in models else _raw_fingerprint(con, dep)}")
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def _built_from(con: duckdb.DuckDBPyConnection, model: str) -> str | None:
+    row = con.execute("SELECT inputs FROM internal.model_builds WHERE model = ?", [model]).fetchone()
+    return row[0] if row else None
+
+
+def _raw_fingerprint(con: duckdb.DuckDBPyConnection, table: str) -> str:
+    """Rows of a raw table by key, stored hash and deletion (narrow columns: its JSON is not read)."""
+    if not warehouse.table_exists(con, table):
+        return "missing"
+    ((rows, total),) = con.execute(
+        f"SELECT count(*), sum(hash(source, scope, id, data_hash, deleted_at))::VARCHAR FROM {table}"
+    ).fetchall()
+    return f"{rows}:{total}"
+
+
+def built_rows(con: duckdb.DuckDBPyConnection, model: Model, digest: str) -> int | None:
+    """The row count `model`'s table was built with, if it was built from `digest` and is still
+    there as built (or still absent: a tracker not configured); None when it must be built."""
+    row = con.execute(
+        "SELECT present, rows FROM internal.model_builds WHERE model = ? AND inputs = ?", [model.name, digest]
+    ).fetchone()
+    if row is None or row[0] != warehouse.table_exists(con, model.name):
+        return None
+    return int(row[1])
+
+
+def record_build(con: duckdb.DuckDBPyConnection, model: Model, digest: str, rows: int) -> None:
+    """Note that `model` was built from `digest` (after its build committed: a crash between the
+    two only makes the next run build it again)."""
+    con.execute(
+        "INSERT OR REPLACE INTO internal.model_builds VALUES (?, ?, ?, ?, ?)",
+        [model.name, digest, warehouse.table_exists(con, model.name), rows, datetime.now(UTC)],
+    )
 
 
 def _sql_model(
