@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 UV := $(BIN)/uv
 
-.PHONY: venv demo test lint bench reliability clean
+.PHONY: venv demo test lint bench reliability screenshots clean
 
 $(UV):
 	$(PY) -m venv $(VENV)
@@ -35,6 +35,20 @@ bench: venv
 # The whole reliability suite, long versions included (plain `pytest` runs only the short ones).
 reliability: venv
 	$(BIN)/pytest -q -m "reliability or not reliability" tests/reliability
+
+# The demo's report as a person sees it: Debian's Chromium, headless, renders data/demo.report.html
+# to PNGs in docs/screenshots/: the first screen, and the whole page (the demo's is about 6,700 px
+# high). Nothing is installed here: without Chromium it says what to install (fonts-noto-cjk draws
+# the demo's names in Chinese and Japanese).
+# --no-sandbox lets it run as root in a container; the page is our own file, with no script.
+CHROMIUM ?= chromium
+SHOT = $(CHROMIUM) --headless --no-sandbox --disable-gpu --hide-scrollbars --force-device-scale-factor=1
+REPORT_URL = file://$(CURDIR)/data/demo.report.html
+screenshots: demo
+	@command -v $(CHROMIUM) >/dev/null || { echo "make screenshots needs Chromium: apt-get install -y chromium fonts-noto-cjk" >&2; exit 1; }
+	mkdir -p docs/screenshots
+	$(SHOT) --window-size=1280,1400 --screenshot=docs/screenshots/report.png "$(REPORT_URL)"
+	$(SHOT) --window-size=1280,7200 --screenshot=docs/screenshots/report-full.png "$(REPORT_URL)"
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

@@ -138,7 +138,7 @@ def render(data: ReportData, warehouse: Path) -> str:
         (
             "attention",
             table(report_tables.ATTENTION, data.attention, "milestone_id", "{status}")
-            + "<h3>Burn-up: scope and done items per day, the due date and the forecasts</h3>"
+            + "<h3 id=burnups>Burn-up: scope and done items per day, the due date and the forecasts</h3>"
             + burnups(data),
         ),
         (
