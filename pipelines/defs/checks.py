@@ -214,9 +214,8 @@ def asset_check(check: Check) -> dg.AssetChecksDefinition:
             columns = [c[0] for c in cursor.description]
             rows = cursor.fetchall()
         metadata: dict[str, dg.MetadataValue] = {"offending_rows": dg.MetadataValue.int(len(rows))}
-        listed = (
-            f"{len(rows)} rows" if len(rows) <= MAX_LISTED else f"{len(rows)} rows, the first {MAX_LISTED}"
-        )
+        count = f"{len(rows)} row" + ("" if len(rows) == 1 else "s")
+        listed = count if len(rows) <= MAX_LISTED else f"{count}, the first {MAX_LISTED}"
         if rows:
             # Rounded (0.133, not 0.13333333333333333) and shown on the check itself as a table.
             metadata["rows"] = dg.MetadataValue.md(

@@ -6,13 +6,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import pytest
 
 from pipelines import config as config_module
 from pipelines import models
 from pipelines.config import ConfigError
 from pipelines.definitions import build_definitions
+from pipelines.defs.checks import RELEASES_CHECK, asset_check
 from pipelines.defs.models import model_key
+from pipelines.defs.resources import WorkDatabase
 from pipelines.figures import markdown_table
 
 SOURCE = {"name": "gh", "type": "github", "token_env": "GH_TOKEN", "repos": ["acme/web"]}
@@ -62,3 +65,29 @@ def test_check_rows_are_rounded_and_a_title_cannot_break_the_table() -> None:
         "| a \\| b c | 0.133 | yes |",
         "| d |  |  |",
     ]
+
+
+def test_a_failing_check_shows_its_rows_rounded_on_the_check(tmp_path: Path) -> None:
+    """The issue's 0.13333333333333333: 2 defects for 15 items, shown as 0.133 in the check's table."""
+    path = tmp_path / "work.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute("CREATE SCHEMA marts")
+        con.execute(
+            """
+            CREATE TABLE marts.product_outcomes AS SELECT 'PAY' AS project, '2026.2' AS name,
+                TIMESTAMPTZ '2026-08-13 10:00:00+00' AS released_at, true AS delivered_on_time,
+                2 / 15 AS escaped_defect_rate, 'escaped defect rate 0.13 (2 defects for 15 items)' AS outcome_reason,
+                'failing' AS outcome_status, true AS outcome_failed_despite_on_time
+            """
+        )
+    result = dg.materialize(
+        [asset_check(RELEASES_CHECK)],
+        resources={"duckdb": WorkDatabase(database=str(path))},
+        selection=dg.AssetSelection.all_asset_checks(),
+        raise_on_error=False,
+    )
+    (evaluation,) = result.get_asset_check_evaluations()
+    assert not evaluation.passed and evaluation.description.endswith("on time. 1 row.")
+    assert evaluation.metadata["rows"].value.splitlines()[-1] == (
+        "| PAY | 2026.2 | 2026-08-13 | yes | 0.133 | escaped defect rate 0.13 (2 defects for 15 items) |"
+    )
