@@ -4,6 +4,8 @@ from the network, and the digest and the Dagster metadata say the same."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import re
 import time
 from html.parser import HTMLParser
@@ -75,11 +77,19 @@ def section(html: str, anchor: str) -> Rows:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One demo run (scale 0.25): the warehouse, with the report the run's `report` asset wrote."""
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """One demo run (scale 0.25): the warehouse, with the report the run's `report` asset wrote, and
+    what the run printed."""
     warehouse = tmp_path_factory.mktemp("demo") / "demo.duckdb"
-    assert run_demo(warehouse, scale=0.25) == 0
-    return warehouse
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        assert run_demo(warehouse, scale=0.25) == 0
+    return warehouse, printed.getvalue()
+
+
+@pytest.fixture(scope="module")
+def demo(demo_run: tuple[Path, str]) -> Path:
+    return demo_run[0]
 
 
 @pytest.fixture(scope="module")
@@ -92,12 +102,15 @@ def query(warehouse: Path, sql: str) -> list[tuple]:
         return con.execute(sql).fetchall()
 
 
-def test_the_run_leaves_the_report_and_digest_beside_the_warehouse(demo: Path, html: str) -> None:
-    assert [p.name for p in sorted(demo.parent.iterdir())] == [
-        "demo.digest.md",
-        "demo.duckdb",
-        "demo.report.html",
-    ]
+def test_the_run_leaves_the_report_and_digest_beside_the_warehouse(
+    demo_run: tuple[Path, str], html: str
+) -> None:
+    demo, printed = demo_run
+    names = ["demo.digest.md", "demo.duckdb", "demo.report.html"]
+    assert [p.name for p in sorted(demo.parent.iterdir())] == names
+    # The run's summary is unchanged and then names the report.
+    report_line = f"Report: {demo.parent / 'demo.report.html'} (digest: demo.digest.md)"
+    assert f"Warehouse published: {demo}\n{report_line}\n" in printed
     # Opens offline: nothing to fetch, nothing to run (links to the trackers are only links).
     assert re.findall(r"<(?:script|link|img|iframe|object)\b|@import|url\((?!#)|\ssrc=", html) == []
     assert html.count("<svg") >= 2
