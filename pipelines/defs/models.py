@@ -6,10 +6,15 @@ dependency on the ingest asset of every source of that type.
 
 import dagster as dg
 
-from pipelines import models
+from pipelines import models, warehouse
 from pipelines.config import Config
 from pipelines.defs.ingest import ingest_key
 from pipelines.defs.resources import TrackerlakeSettings, WorkDatabase
+
+# The builds read the raw JSON and join history: DuckDB's cache would grow toward the connection's
+# 2 GB and stay there for the rest of the run. Capped, a build spills what does not fit to disk: a
+# whole run at 100k issues stays near 500 MiB, and 1M work items build in 40 s rather than 29 s.
+MODEL_DUCKDB = {"memory_limit": "256MB"}
 
 
 def model_key(name: str) -> dg.AssetKey:
@@ -59,7 +64,8 @@ def model_asset(model: models.Model, config: Config, built: set[str]) -> dg.Asse
             kept = rows is not None
             if rows is None:
                 models.set_params(con, params)
-                rows = models.build(con, model, params)
+                with warehouse.settings(con, MODEL_DUCKDB):
+                    rows = models.build(con, model, params)
                 models.record_build(con, model, digest, rows)
         return dg.MaterializeResult(
             metadata={"dagster/row_count": rows, "as_of": params.as_of.isoformat(), "kept": kept}
