@@ -8,6 +8,8 @@ from typing import Any
 
 from bench.work_database import pipeline_connection
 from pipelines import config as config_module
+from pipelines import warehouse
+from pipelines.defs.models import MODEL_DUCKDB
 from pipelines.models import ModelParams, build_all
 
 
@@ -19,7 +21,8 @@ def run(database: str, config: str, as_of: str) -> dict[str, Any]:
         con.execute("SET enable_progress_bar = false")
         threads = con.execute("SELECT current_setting('threads')").fetchone()[0]
         started = time.perf_counter()
-        counts = build_all(con, params)
+        with warehouse.settings(con, MODEL_DUCKDB):  # as the run's model assets build
+            counts = build_all(con, params)
         seconds = time.perf_counter() - started
     return {
         "seconds": seconds,

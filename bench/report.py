@@ -85,6 +85,7 @@ def markdown(results: dict[str, Any], targets: list[Target]) -> str:
                 lines.append(
                     f"| {scale['label']} | {name} | {source} | {figures['seconds']:.1f} | {figures['requests']} | {amount} |"
                 )
+    lines += _whole_runs(results["scales"])
     data, build = results["models"]["data"], results["models"]["build"]
     lines += [
         "",
@@ -99,12 +100,47 @@ def markdown(results: dict[str, Any], targets: list[Target]) -> str:
         "",
         "## Reproduce",
         "",
-        "    make bench                       # ~8 min on 2 cores; rewrites bench/results.{md,json}",
+        "    make bench                       # ~15 min on 2 cores; rewrites bench/results.{md,json}",
         "    .venv/bin/python -m bench --quick --out /tmp/bench   # one tiny scale, ~20 s (the smoke test)",
         "    .venv/bin/python -m bench --profile --work /tmp/bench-work   # cProfile of each stage there",
         "",
     ]
     return "\n".join(lines)
+
+
+def _whole_runs(scales: list[dict[str, Any]]) -> list[str]:
+    lines = [
+        "",
+        "## Whole run",
+        "",
+        "`trackerlake run` as a user runs it (sync, models, checks, publish, report), each in a process of its",
+        "own with its imports, on a working database of its own: a first run, a run with nothing changed",
+        "since (same as_of), and a run a day later with no tracker change (as_of moved: every model is built).",
+        *_header(
+            "scale",
+            "stage",
+            "seconds",
+            "× bare loop",
+            "requests",
+            "models built",
+            "published MiB",
+            "CPU s",
+            "peak RSS MiB",
+            text=2,
+        ),
+    ]
+    for scale in scales:
+        bare = scale["stages"]["bare download"]["seconds"]
+        for name, run in scale.get("runs", {}).items():
+            if run.get("timed_out"):
+                lines.append(f"| {scale['label']} | {name} | {run['seconds']:.1f} (stopped) | | | | | | |")
+                continue
+            lines.append(
+                f"| {scale['label']} | {name} | {run['seconds']:.1f} | {run['seconds'] / bare:.2f}× | "
+                f"{run['requests']} | {run['models_built']} | "
+                f"{run['published_bytes'] / MIB:.0f} | {run['cpu_seconds']:.1f} | {run['peak_rss_bytes'] / MIB:.0f} |"
+            )
+    return lines
 
 
 def _header(*columns: str, text: int) -> list[str]:

@@ -31,6 +31,7 @@ STAGES = {
     "sync": "bench.sync_stage:run",
     "model-data": "bench.model_data:run",
     "models": "bench.model_stage:run",
+    "run": "bench.run_stage:run",
 }
 
 

@@ -1,10 +1,16 @@
-"""The bench's sequence of stages: per scale a bare download and three syncs, then the model rebuild.
+"""The bench's sequence of stages: per scale a bare download, three syncs and three whole runs,
+then the model rebuild.
 
 Per scale, one emulator process serves a freshly generated organisation and each stage runs in a
 child process (bench/stage.py); requests are counted by the emulator, per scope and stream. The
 full sync is stopped once it has taken `SYNC_TIMEOUT_FACTOR` times the bare loop (it has failed its
 target by then), which keeps a bench of a slow pipeline within its time; the syncs that build on
 it are then skipped.
+
+The whole runs are `trackerlake run` as a user runs it, on a working database of their own: a first
+run (everything synced, built, checked, published), a run with nothing changed since (same as_of:
+the models are kept) and a run a day later with no tracker change (a nightly run whose as_of moved:
+every model is built again, the marts depend on it).
 """
 
 from __future__ import annotations
@@ -26,6 +32,9 @@ from pipelines.demo import DEMO_EMAIL, DEMO_TOKEN, EMAIL_ENV, TOKEN_ENV, write_c
 
 SYNC_TIMEOUT_FACTOR, SYNC_TIMEOUT_MIN = 2.5, 120.0  # 2.5×: well past the 1.5× target
 MODEL_TIMEOUT = 180.0  # three times the target
+RUN_TIMEOUT_FACTOR = 3.0  # the first whole run: well past its 2× target
+# Whole-run stages and the day after the generator's as_of each runs as of.
+RUNS = (("first run", 1), ("no-change run", 1), ("next-day run", 2))
 CHANGED_FRACTION, CHANGED_AFTER_HOURS = 0.01, 24.0
 
 
@@ -96,6 +105,9 @@ def _scale(label: str, scale: float, work_dir: Path, profile: bool) -> dict[str,
             measured("no-change sync", "sync")
             change = host.control("POST", "change", fraction=CHANGED_FRACTION, hours=CHANGED_AFTER_HOURS)
             measured("1%-changed sync", "sync")
+        runs = _whole_runs(
+            host, work_dir, profile, max(SYNC_TIMEOUT_MIN, RUN_TIMEOUT_FACTOR * bare["seconds"])
+        )
         emulator_rss = host.control("GET", "rss")["peak_rss_bytes"]
     return {
         "label": label,
@@ -108,7 +120,35 @@ def _scale(label: str, scale: float, work_dir: Path, profile: bool) -> dict[str,
         "changed_floors": change["floors"],
         "edited": change["edited"],
         "stages": stages,
+        "runs": runs,
     }
+
+
+def _whole_runs(
+    host: EmulatorHost, work_dir: Path, profile: bool, timeout: float
+) -> dict[str, dict[str, Any]]:
+    """`trackerlake run` per RUNS on a working database of its own; a first run that timed out
+    ends them."""
+    raw_config = host.control(
+        "GET", "config", warehouse=str(work_dir / "run" / "published.duckdb"), work_dir=str(work_dir / "run")
+    )
+    config = write_config(work_dir / "run.yaml", raw_config)
+    runs: dict[str, dict[str, Any]] = {}
+    for stage, days in RUNS:
+        host.control("POST", "reset")
+        slug = stage.replace(" ", "-")
+        args = {
+            "config": str(config),
+            "as_of": (DEMO_AS_OF + timedelta(days=days)).isoformat(),
+            "out": str(work_dir / f"{slug}.out.txt"),
+        }
+        trace = work_dir / f"{slug}.profile.txt" if profile else None
+        result = run_stage("run", args, work_dir / slug, trace, timeout if not runs else None)
+        seen = host.control("GET", "requests")
+        runs[stage] = {**result, "requests": seen["total"], "by_status": seen["by_status"]}
+        if result.get("timed_out"):
+            break
+    return runs
 
 
 def _models(work_items: int, config: Path, work_dir: Path, profile: bool) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""The targets of issue 6, each checked against a bench run's results with its margin.
+"""The targets of issues 6 and 14, each checked against a bench run's results with its margin.
 
 Request targets are counted per scope and stream (bench/request_kinds.py) from the emulator's own
 request log, against the floors computed from the organisation (bench/floors.py).
@@ -14,6 +14,9 @@ SYNC_OVER_BARE = 1.5  # sync time at the largest scale / bare download loop time
 RSS_GROWTH = 1.2  # full-sync peak RSS at the largest scale / at the smallest
 CHANGED_OVER_FLOOR = 1.1  # requests of the 1%-changed sync / the fewest it needs
 MODEL_SECONDS, MODEL_RSS = 60.0, 3 * GIB
+RUN_OVER_BARE = 2.0  # first whole `trackerlake run` / bare download loop, per scale
+NO_CHANGE_SECONDS = 3.0  # a whole run with nothing changed, at the largest scale
+RUN_RSS = 500 * 2**20  # peak RSS of any whole run at the largest scale
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,8 @@ def check(results: dict[str, Any]) -> list[Target]:
     found.append(_sync_time(largest))
     if len(scales) > 1:
         found.append(_ingest_memory(scales[0], largest))
+    found += [_first_run(scale) for scale in scales]
+    found += _quiet_run(largest)
     found += _models(results["models"])
     return found
 
@@ -111,6 +116,40 @@ def _ingest_memory(small: dict[str, Any], large: dict[str, Any]) -> Target:
         f"{ratio:.2f}×, limit {RSS_GROWTH}×"
     )
     return Target(name, ratio <= RSS_GROWTH and not high.get("timed_out"), detail)
+
+
+def _first_run(scale: dict[str, Any]) -> Target:
+    name = f"{scale['label']} first whole run ≤ {RUN_OVER_BARE:g}× the bare download loop"
+    bare, first = scale["stages"].get("bare download"), scale.get("runs", {}).get("first run")
+    if bare is None or first is None:
+        return Target(name, False, "not measured")
+    ratio = first["seconds"] / bare["seconds"]
+    stopped = " (stopped: at least)" if first.get("timed_out") else ""
+    detail = (
+        f"{first['seconds']:.1f}s vs {bare['seconds']:.1f}s = {ratio:.2f}×{stopped}, limit {RUN_OVER_BARE:g}×"
+    )
+    return Target(name, ratio <= RUN_OVER_BARE and not first.get("timed_out"), detail)
+
+
+def _quiet_run(scale: dict[str, Any]) -> list[Target]:
+    """The no-change run's wall time, and the peak RSS of every whole run, at one scale."""
+    label, runs = scale["label"], scale.get("runs", {})
+    quiet = runs.get("no-change run")
+    name = f"{label} no-change whole run ≤ {NO_CHANGE_SECONDS:g}s"
+    if quiet is None:
+        time = Target(name, False, "not measured")
+    else:
+        seconds = quiet["seconds"]
+        detail = f"{seconds:.1f}s ({NO_CHANGE_SECONDS - seconds:+.1f}s), {quiet['models_built']} models built"
+        time = Target(name, seconds <= NO_CHANGE_SECONDS, detail)
+    name = f"{label} whole-run peak RSS ≤ {RUN_RSS / 2**20:.0f} MiB"
+    if not runs:
+        return [time, Target(name, False, "not measured")]
+    stage, peak = max(
+        ((stage, run["peak_rss_bytes"]) for stage, run in runs.items()), key=lambda pair: pair[1]
+    )
+    detail = f"{peak / 2**20:.0f} MiB in the {stage} ({(RUN_RSS - peak) / 2**20:+.0f} MiB)"
+    return [time, Target(name, peak <= RUN_RSS, detail)]
 
 
 def _models(models: dict[str, Any]) -> list[Target]:

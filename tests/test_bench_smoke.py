@@ -9,6 +9,7 @@ import pytest
 
 from bench.__main__ import main
 from pipelines.demo import DEMO_EMAIL, DEMO_TOKEN, EMAIL_ENV, TOKEN_ENV
+from pipelines.models import discover
 
 
 def test_quick_bench_runs_every_stage_and_writes_results(
@@ -30,6 +31,13 @@ def test_quick_bench_runs_every_stage_and_writes_results(
     full, bare = scale["stages"]["full sync"], scale["stages"]["bare download"]
     assert set(bare["by_key"]) <= set(full["by_key"]) <= set(scale["floors"]["full"])
     assert scale["changed_floors"] and sum(scale["edited"].values()) > 0
+    # Whole runs: the no-change one keeps every model, the next day's builds them all again.
+    runs = scale["runs"]
+    assert list(runs) == ["first run", "no-change run", "next-day run"]
+    assert [run["exit_code"] for run in runs.values()] == [0, 0, 0]
+    every = len(discover())
+    assert [run["models_built"] for run in runs.values()] == [every, 0, every]
+    assert runs["first run"]["requests"] >= full["requests"] and runs["first run"]["published_bytes"] > 0
     models = results["models"]
     assert models["data"]["work_items"] == 20_000 and models["data"]["history_rows"] == 100_000
     assert models["build"]["tables"]["marts.work_items"] == 20_000
