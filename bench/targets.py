@@ -93,15 +93,18 @@ def _with(detail: str, over: list[str]) -> str:
 
 def _sync_time(scale: dict[str, Any]) -> Target:
     name = f"{scale['label']} sync ≤ {SYNC_OVER_BARE}× the bare download loop"
-    bare, full = scale["stages"].get("bare download"), scale["stages"].get("full sync")
-    if bare is None or full is None:
+    return _over_bare(name, scale["stages"].get("full sync"), scale, SYNC_OVER_BARE)
+
+
+def _over_bare(name: str, stage: dict[str, Any] | None, scale: dict[str, Any], limit: float) -> Target:
+    """`stage` took at most `limit` times the scale's bare download loop."""
+    bare = scale["stages"].get("bare download")
+    if bare is None or stage is None:
         return Target(name, False, "not measured")
-    ratio = full["seconds"] / bare["seconds"]
-    stopped = " (stopped: at least)" if full.get("timed_out") else ""
-    detail = (
-        f"{full['seconds']:.1f}s vs {bare['seconds']:.1f}s = {ratio:.2f}×{stopped}, limit {SYNC_OVER_BARE}×"
-    )
-    return Target(name, ratio <= SYNC_OVER_BARE and not full.get("timed_out"), detail)
+    ratio = stage["seconds"] / bare["seconds"]
+    stopped = " (stopped: at least)" if stage.get("timed_out") else ""
+    detail = f"{stage['seconds']:.1f}s vs {bare['seconds']:.1f}s = {ratio:.2f}×{stopped}, limit {limit:g}×"
+    return Target(name, ratio <= limit and not stage.get("timed_out"), detail)
 
 
 def _ingest_memory(small: dict[str, Any], large: dict[str, Any]) -> Target:
@@ -120,15 +123,7 @@ def _ingest_memory(small: dict[str, Any], large: dict[str, Any]) -> Target:
 
 def _first_run(scale: dict[str, Any]) -> Target:
     name = f"{scale['label']} first whole run ≤ {RUN_OVER_BARE:g}× the bare download loop"
-    bare, first = scale["stages"].get("bare download"), scale.get("runs", {}).get("first run")
-    if bare is None or first is None:
-        return Target(name, False, "not measured")
-    ratio = first["seconds"] / bare["seconds"]
-    stopped = " (stopped: at least)" if first.get("timed_out") else ""
-    detail = (
-        f"{first['seconds']:.1f}s vs {bare['seconds']:.1f}s = {ratio:.2f}×{stopped}, limit {RUN_OVER_BARE:g}×"
-    )
-    return Target(name, ratio <= RUN_OVER_BARE and not first.get("timed_out"), detail)
+    return _over_bare(name, scale.get("runs", {}).get("first run"), scale, RUN_OVER_BARE)
 
 
 def _quiet_run(scale: dict[str, Any]) -> list[Target]:
