@@ -1,9 +1,11 @@
 """The DuckDB side of ingest: raw tables, sync state and run log, and publishing.
 
 The pipeline writes to a *working* database (raw data, cursors, models) that only it opens. Once
-the blocking checks pass, `publish` copies it to the configured warehouse path under a temporary
-name, written with a storage version that DuckDB 1.1+ readers open, and renames it into place, so
-a BI tool reading the published file never waits on the pipeline nor sees a half-built state.
+the blocking checks pass, `publish_changes` copies what BI tools read (marts and ops, unless the
+config asks for more) to the configured warehouse path under a temporary name, written with a
+storage version that DuckDB 1.1+ readers open, and renames it into place, so a BI tool reading the
+published file never waits on the pipeline nor sees a half-built state. Tables that did not change
+since the last publish are not rewritten.
 """
 
 from __future__ import annotations
