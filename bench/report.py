@@ -135,8 +135,9 @@ def _whole_runs(scales: list[dict[str, Any]]) -> list[str]:
             if run.get("timed_out"):
                 lines.append(f"| {scale['label']} | {name} | {run['seconds']:.1f} (stopped) | | | | | | |")
                 continue
+            failed = f" (exit {run['exit_code']})" if run["exit_code"] else ""
             lines.append(
-                f"| {scale['label']} | {name} | {run['seconds']:.1f} | {run['seconds'] / bare:.2f}× | "
+                f"| {scale['label']} | {name} | {run['seconds']:.1f}{failed} | {run['seconds'] / bare:.2f}× | "
                 f"{run['requests']} | {run['models_built']} | "
                 f"{run['published_bytes'] / MIB:.0f} | {run['cpu_seconds']:.1f} | {run['peak_rss_bytes'] / MIB:.0f} |"
             )

@@ -125,7 +125,17 @@ def _ingest_memory(small: dict[str, Any], large: dict[str, Any]) -> Target:
 
 def _first_run(scale: dict[str, Any]) -> Target:
     name = f"{scale['label']} first whole run ≤ {RUN_OVER_BARE:g}× the bare download loop"
-    return _over_bare(name, scale.get("runs", {}).get("first run"), scale, RUN_OVER_BARE)
+    first = scale.get("runs", {}).get("first run")
+    return _failed_run(name, first) or _over_bare(name, first, scale, RUN_OVER_BARE)
+
+
+def _failed_run(name: str, run: dict[str, Any] | None) -> Target | None:
+    """A whole run that did not succeed passes no target, however fast (its output says why)."""
+    if run is None or run.get("timed_out") or run.get("exit_code") == 0:
+        return None
+    return Target(
+        name, False, f"the run exited {run.get('exit_code')} (its printed summary is in the work directory)"
+    )
 
 
 def _quiet_run(scale: dict[str, Any]) -> list[Target]:
@@ -135,6 +145,8 @@ def _quiet_run(scale: dict[str, Any]) -> list[Target]:
     name = f"{label} no-change whole run ≤ {NO_CHANGE_SECONDS:g}s"
     if quiet is None:
         time = Target(name, False, "not measured")
+    elif failed := _failed_run(name, quiet):
+        time = failed
     else:
         seconds = quiet["seconds"]
         detail = f"{seconds:.1f}s ({NO_CHANGE_SECONDS - seconds:+.1f}s), {quiet['models_built']} models built"
