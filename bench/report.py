@@ -92,7 +92,8 @@ def markdown(results: dict[str, Any], targets: list[Target]) -> str:
         "## Model rebuild",
         "",
         f"{data['work_items']:,} work items and {data['history_rows']:,} history rows generated into raw tables "
-        f"in {data['seconds']:.1f}s ({data['database_bytes'] / MIB:.0f} MiB), then `build_all` on the pipeline's connection:",
+        f"in {data['seconds']:.1f}s ({data['database_bytes'] / MIB:.0f} MiB), then `build_all` on the pipeline's connection, "
+        "DuckDB capped as the run's model assets cap it:",
         "",
         *_header("stage", "seconds", "peak RSS MiB", text=1)[1:],
         f"| generate raw | {data['seconds']:.1f} | {data['peak_rss_bytes'] / MIB:.0f} |",
@@ -100,7 +101,7 @@ def markdown(results: dict[str, Any], targets: list[Target]) -> str:
         "",
         "## Reproduce",
         "",
-        "    make bench                       # ~15 min on 2 cores; rewrites bench/results.{md,json}",
+        "    make bench                       # ~12 min on 2 cores; rewrites bench/results.{md,json}",
         "    .venv/bin/python -m bench --quick --out /tmp/bench   # one tiny scale, ~20 s (the smoke test)",
         "    .venv/bin/python -m bench --profile --work /tmp/bench-work   # cProfile of each stage there",
         "",
