@@ -45,7 +45,7 @@ def _deps(model: models.Model, config: Config, built: set[str]) -> list[dg.Asset
     return sorted(keys, key=lambda k: k.to_user_string())
 
 
-def _build_capped(con: duckdb.DuckDBPyConnection, model: models.Model, params: models.ModelParams) -> int:
+def build_capped(con: duckdb.DuckDBPyConnection, model: models.Model, params: models.ModelParams) -> int:
     """Build `model` with DuckDB's memory capped (MODEL_DUCKDB), uncapped if it runs out under it."""
     models.set_params(con, params)
     try:
@@ -75,7 +75,7 @@ def model_asset(model: models.Model, config: Config, built: set[str]) -> dg.Asse
             rows = models.built_rows(con, model, digest)
             kept = rows is not None
             if rows is None:
-                rows = _build_capped(con, model, params)
+                rows = build_capped(con, model, params)
                 models.record_build(con, model, digest, rows)
         return dg.MaterializeResult(
             metadata={"dagster/row_count": rows, "as_of": params.as_of.isoformat(), "kept": kept}
