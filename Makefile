@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 UV := $(BIN)/uv
 
-.PHONY: venv demo test lint bench reliability screenshots clean
+.PHONY: venv demo test lint bench bench-peers reliability screenshots clean
 
 $(UV):
 	$(PY) -m venv $(VENV)
@@ -32,6 +32,16 @@ lint: venv
 bench: venv
 	$(BIN)/python -m bench
 
+# dlt's rest_api source on the same emulated GitHub server, beside the bare loop and the sync
+# (~1 min); dlt gets a venv of its own, as a user of it would install it.
+PEERS := .venv-peers
+$(PEERS)/bin/python: $(UV)
+	$(UV) venv --quiet --python $(BIN)/python $(PEERS)
+	$(UV) pip install --quiet --python $(PEERS)/bin/python "dlt[duckdb]==1.31.0"
+
+bench-peers: venv $(PEERS)/bin/python
+	$(BIN)/python -m bench.peers --python $(PEERS)/bin/python
+
 # The whole reliability suite, long versions included (plain `pytest` runs only the short ones).
 reliability: venv
 	$(BIN)/pytest -q -m "reliability or not reliability" tests/reliability
@@ -51,4 +61,4 @@ screenshots: demo
 	$(SHOT) --window-size=1280,7200 --screenshot=docs/screenshots/report-full.png "$(REPORT_URL)"
 
 clean:
-	rm -rf $(VENV) data .pytest_cache
+	rm -rf $(VENV) $(PEERS) data .pytest_cache
