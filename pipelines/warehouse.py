@@ -421,7 +421,8 @@ def publish_changes(
     kept beside the working database with the published file's identity. When the file at
     `warehouse` is the one this database last published, the new file starts as a byte copy of it
     and only the changed tables are replaced, and when nothing changed the file is left alone.
-    Otherwise (a first publish, a file replaced by hand, every table changed) it is written whole.
+    Otherwise (a first publish, a file replaced by hand, every table changed, a schema no longer
+    published) it is written whole.
     """
     warehouse = Path(warehouse)
     warehouse.parent.mkdir(parents=True, exist_ok=True)
@@ -437,11 +438,11 @@ def publish_changes(
     if before and not changed and not dropped:
         return Publication(warehouse, [], kept, [])
     tmp = warehouse.with_name(f".{warehouse.name}.{os.getpid()}.tmp")
-    if before and kept:
+    if before and kept and not dropped:
         shutil.copyfile(warehouse, tmp)
-    else:
-        changed, kept, dropped = list(tables), [], []
-    write_copy(con, tmp, changed, dropped)
+    else:  # nothing to keep, or tables to drop: their space would stay in a copy of the old file
+        changed, kept = list(tables), []
+    write_copy(con, tmp, changed)
     swap_into_place(tmp, warehouse)
     if record is not None:
         _write_record(record, warehouse, tables)
@@ -522,11 +523,9 @@ def _write_record(record: Path, warehouse: Path, tables: Mapping[str, str]) -> N
     os.replace(tmp, record)
 
 
-def write_copy(
-    con: duckdb.DuckDBPyConnection, path: Path, tables: Sequence[str], dropped: Sequence[str] = ()
-) -> None:
-    """Write `tables` of the working database into the DuckDB file at `path` (created in the
-    storage version older readers open, or else updated in its own), drop `dropped` from it."""
+def write_copy(con: duckdb.DuckDBPyConnection, path: Path, tables: Sequence[str]) -> None:
+    """Write `tables` of the working database into the DuckDB file at `path`: created in the
+    storage version older readers open, or else updated in its own."""
     work = sql_identifier(con.execute("SELECT current_database()").fetchone()[0])
     # The path as a parameter, absolute and of TYPE duckdb: whatever it holds (quotes, a prefix
     # like `md:` that DuckDB would read as a remote database) it names a local DuckDB file. The
@@ -537,8 +536,6 @@ def write_copy(
         [str(Path(path).absolute()), PUBLISH_STORAGE_VERSION],
     )
     try:
-        for table in dropped:
-            con.execute(f"DROP TABLE IF EXISTS _publish.{_quoted(table)}")
         for table in tables:
             _copy_table(con, work, table)
         con.execute("CHECKPOINT _publish")
