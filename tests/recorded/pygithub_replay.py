@@ -4,10 +4,11 @@ lists that tests/fixtures/recorded/github/ serves, so no recorded body is ever r
 A ReplayData file is a run of exchanges, each ten lines and a blank one: protocol, method, host,
 port, path, request headers, request body, status, response headers, response body (JSON).
 
-PyGithub recorded single events (GET /issues/events/{id}); the repo's event list was not recorded.
-The list served is those same bodies, newest first as GitHub lists them, and the issue list is the
-issues the events embed (GitHub embeds each as it is now, so one per number), least recently
-updated first, as the connector asks for them. Run once per recording:
+The events served are every event the recording answered, single (GET /issues/events/{id}) or
+listed (GET /issues/events), newest first as GitHub lists them. The issue list is the issues those
+events embed (GitHub embeds each as it is when asked, so one per number), least recently updated
+first, as the connector asks for them; the milestone list is the milestones those issues embed.
+Run once per recording, e.g.
 
     python -m tests.recorded.pygithub_replay IssueEvent.setUp.txt tests/fixtures/recorded/github pygithub_events
 """
@@ -45,21 +46,27 @@ def exchanges(text: str) -> Iterator[Exchange]:
         start += LINES_PER_EXCHANGE
 
 
-def event_lists(recorded: list[Exchange]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The repo's event list and issue list, from the recording's single-event answers."""
-    events = [x.body for x in recorded if x.status == 200 and "/issues/events/" in x.path]
+def lists(recorded: list[Exchange]) -> dict[str, list[dict[str, Any]]]:
+    """The repo's event, issue and milestone lists, from the recording's event answers."""
+    events: list[dict[str, Any]] = []
+    for x in recorded:
+        if x.status == 200 and "/issues/events" in x.path:
+            events.extend(x.body if isinstance(x.body, list) else [x.body])
     issues = {event["issue"]["number"]: event["issue"] for event in events}
-    return (
-        sorted(events, key=lambda e: e["id"], reverse=True),
-        sorted(issues.values(), key=lambda i: i["updated_at"]),
-    )
+    milestones = {i["milestone"]["number"]: i["milestone"] for i in issues.values() if i["milestone"]}
+    return {
+        "events": sorted(events, key=lambda e: e["id"], reverse=True),
+        "issues": sorted(issues.values(), key=lambda i: i["updated_at"]),
+        "milestones": sorted(milestones.values(), key=lambda m: m["number"]),
+    }
 
 
 def main(argv: list[str]) -> None:
     source, out_dir, stem = Path(argv[0]), Path(argv[1]), argv[2]
-    events, issues = event_lists(list(exchanges(source.read_text(encoding="utf-8"))))
-    for name, body in ((f"{stem}_events.json", events), (f"{stem}_issues.json", issues)):
-        (out_dir / name).write_text(json.dumps(body, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    for kind, body in lists(list(exchanges(source.read_text(encoding="utf-8")))).items():
+        (out_dir / f"{stem}_{kind}.json").write_text(
+            json.dumps(body, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
 
 
 if __name__ == "__main__":
