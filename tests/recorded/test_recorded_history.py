@@ -1,6 +1,7 @@
-"""History recorded from a real server: PyGithub's api.github.com recording of single issue events
-(tests/fixtures/README.md, recorded/github/pygithub_events_*), replayed over loopback HTTP through
-the connector, ingest and every model, with values worked out by hand beside each assertion.
+"""History recorded from a real server: PyGithub's api.github.com recordings of issue events, from
+2025 and from 2012 (tests/fixtures/README.md, recorded/github/pygithub_events_* and pygithub_2012_*),
+replayed over loopback HTTP through the connector, ingest and every model, with values worked out
+by hand beside each assertion.
 """
 
 from __future__ import annotations
@@ -16,13 +17,20 @@ from tests.recorded.test_recorded_replay import RECORDED, by_key, replayed, utc
 AS_OF = datetime(2025, 1, 4, tzinfo=UTC)  # the day after PyGithub recorded the events
 
 
-@pytest.fixture(scope="module")
-def events(tmp_path_factory: pytest.TempPathFactory) -> Iterator[duckdb.DuckDBPyConnection]:
+def replayed_pygithub(
+    factory: pytest.TempPathFactory, stem: str, as_of: datetime
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The PyGithub/PyGithub recordings named `stem` synced and modelled, for a module fixture."""
     source = {"name": "pg", "type": "github", "token_env": "T", "repos": ["PyGithub/PyGithub"]}
-    manifest = RECORDED / "github" / "pygithub_events_manifest.json"
-    con = replayed(manifest, source, tmp_path_factory.mktemp("gh-events"), AS_OF)
+    manifest = RECORDED / "github" / f"{stem}_manifest.json"
+    con = replayed(manifest, source, factory.mktemp(stem), as_of)
     yield con
     con.close()
+
+
+@pytest.fixture(scope="module")
+def events(tmp_path_factory: pytest.TempPathFactory) -> Iterator[duckdb.DuckDBPyConnection]:
+    yield from replayed_pygithub(tmp_path_factory, "pygithub_events", AS_OF)
 
 
 def test_only_real_issues_become_work_items(events: duckdb.DuckDBPyConnection) -> None:
@@ -112,11 +120,7 @@ AS_OF_2012 = datetime(2012, 5, 28, tzinfo=UTC)  # the day after the recording (D
 
 @pytest.fixture(scope="module")
 def events_2012(tmp_path_factory: pytest.TempPathFactory) -> Iterator[duckdb.DuckDBPyConnection]:
-    source = {"name": "pg", "type": "github", "token_env": "T", "repos": ["PyGithub/PyGithub"]}
-    manifest = RECORDED / "github" / "pygithub_2012_manifest.json"
-    con = replayed(manifest, source, tmp_path_factory.mktemp("gh-2012"), AS_OF_2012)
-    yield con
-    con.close()
+    yield from replayed_pygithub(tmp_path_factory, "pygithub_2012", AS_OF_2012)
 
 
 @pytest.mark.xfail(
