@@ -83,7 +83,7 @@ class GitHubConnector(Connector):
         """
         params = {"state": "all", "per_page": 100}
         pages = fetch_link_pages(self.client, f"/repos/{scope}/issues", params)
-        return {str(r["id"]) for page in pages for r in page.records if "pull_request" not in r}
+        return {str(r["id"]) for page in pages for r in page.records if not is_pull_request(r)}
 
     def read(self, scope: str, stream: Stream, state: State | None) -> Iterator[Page]:
         state = state or {}
@@ -202,9 +202,19 @@ def _later(cursor: str | None, candidate: datetime | None) -> str | None:
     return format_time(candidate)
 
 
+def is_pull_request(issue: Mapping[str, Any]) -> bool:
+    """The issues API marks a pull request by a `pull_request` object holding its URLs.
+
+    Answers recorded in 2012 carry `"pull_request": {"html_url": null, ...}` on every plain issue:
+    the key alone would drop them all.
+    """
+    marker = issue.get("pull_request")
+    return isinstance(marker, Mapping) and any(marker.get(key) for key in ("url", "html_url"))
+
+
 def _issues_only(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The issues list mixes in pull requests; they are read from /pulls, which has more."""
-    return [r for r in records if "pull_request" not in r]
+    return [r for r in records if not is_pull_request(r)]
 
 
 def _with_issue_reference(event: dict[str, Any]) -> dict[str, Any]:

@@ -123,9 +123,6 @@ def events_2012(tmp_path_factory: pytest.TempPathFactory) -> Iterator[duckdb.Duc
     yield from replayed_pygithub(tmp_path_factory, "pygithub_2012", AS_OF_2012)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="a pull_request object whose URLs are null is taken for a pull request"
-)
 def test_2012_issues_with_null_pull_request_urls(events_2012: duckdb.DuckDBPyConnection) -> None:
     items = by_key(
         events_2012,

@@ -39,7 +39,8 @@ SELECT
     e.milestone.title AS milestone_title
 FROM parsed
 WHERE e.issue.id IS NOT NULL
-  AND e.issue.pull_request IS NULL
+  -- 2012-era answers put a pull_request object with null URLs on plain issues.
+  AND coalesce(e.issue.pull_request->>'url', e.issue.pull_request->>'html_url') IS NULL
   AND e.event IN (
       'assigned', 'unassigned', 'labeled', 'unlabeled', 'closed', 'reopened', 'milestoned', 'demilestoned'
   )

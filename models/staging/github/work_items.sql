@@ -41,7 +41,8 @@ flattened AS (
         list_transform(i.labels, lambda x: lower(x.name)) AS lower_labels,
         lower(i.type.name) AS lower_type
     FROM issues
-    WHERE i.pull_request IS NULL
+    -- 2012-era answers put a pull_request object with null URLs on plain issues.
+    WHERE coalesce(i.pull_request->>'url', i.pull_request->>'html_url') IS NULL
 )
 SELECT
     source || ':' || id AS work_item_id,
