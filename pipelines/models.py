@@ -382,13 +382,9 @@ def _check_columns(con: duckdb.DuckDBPyConnection, model: Model) -> None:
 
 
 def _comment(con: duckdb.DuckDBPyConnection, model: Model) -> None:
-    con.execute(f"COMMENT ON TABLE {model.name} IS {_literal(model.description)}")
+    con.execute(f"COMMENT ON TABLE {model.name} IS {warehouse.sql_literal(model.description)}")
     for column, description in model.columns.items():
-        con.execute(f"COMMENT ON COLUMN {model.name}.{column} IS {_literal(description)}")
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+        con.execute(f"COMMENT ON COLUMN {model.name}.{column} IS {warehouse.sql_literal(description)}")
 
 
 def _sql_type(value: object) -> str:
