@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines import warehouse
+from pipelines import report_data, warehouse
 
 STATUS_ORDER = (
     "on_track",
@@ -104,19 +104,13 @@ def attention_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def closed_incomplete_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Milestones closed or released in the last 180 days with items not done, newest first."""
+    """Milestones closed or released in the last 180 days with items not done, newest first: the
+    report's own list (report_data), so the summary and the report agree."""
     if not warehouse.table_exists(con, "marts.project_completion"):
         return []
-    rows = con.execute(
-        """
-        SELECT project, name, status_reason, carried_over_items FROM marts.project_completion
-        WHERE status = 'closed_incomplete' AND completed_at > as_of - INTERVAL 180 DAY
-        ORDER BY completed_at DESC, project, name
-        """
-    ).fetchall()
     return [
-        f"  closed_incomplete {project} {name!r}: {reason}, {carried} carried over"
-        for project, name, reason, carried in rows
+        f"  closed_incomplete {m['project']} {m['name']!r}: {m['status_reason']}, {m['carried_over_items']} carried over"
+        for m in report_data.rows(con, report_data.CLOSED_INCOMPLETE_SQL)
     ]
 
 
@@ -178,7 +172,7 @@ def write_report(warehouse_path: Path) -> ReportFiles:
     Each file is written whole beside its old copy and renamed over it, as the warehouse is: a
     reader opening the report during a run sees yesterday's or today's, never half of one.
     """
-    from pipelines import digest, report_data, report_html  # matplotlib: only when a report is made
+    from pipelines import digest, report_html  # matplotlib: only when a report is made
 
     with duckdb.connect(str(warehouse_path), read_only=True) as con:
         data = report_data.load(con)
