@@ -464,8 +464,9 @@ def _tables(con: duckdb.DuckDBPyConnection, schemas: Collection[str] | None) -> 
 def _fingerprint(con: duckdb.DuckDBPyConnection, table: str) -> str:
     """Rows (a sum of row hashes: order-free), definition and comments: equal means same table."""
     schema, _, name = table.partition(".")
-    quoted = f"{sql_identifier(schema)}.{sql_identifier(name)}"
-    ((rows, total),) = con.execute(f"SELECT count(*), sum(hash(t))::VARCHAR FROM {quoted} AS t").fetchall()
+    ((rows, total),) = con.execute(
+        f"SELECT count(*), sum(hash(t))::VARCHAR FROM {_quoted(table)} AS t"
+    ).fetchall()
     ((definition,),) = con.execute(
         """
         SELECT [t.sql, t.comment, (SELECT list(c.comment ORDER BY c.column_index)::VARCHAR
