@@ -26,7 +26,6 @@ STATUS_ORDER = (
     "closed_incomplete",
 )
 OUTCOME_ORDER = ("failing", "watch", "healthy")
-ATTENTION = ("overdue", "slipping", "at_risk")
 ODDITIES_LISTED = 5
 
 Project = tuple[str, str]  # (source, project)
@@ -98,7 +97,7 @@ def attention_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
         WHERE status IN ('overdue', 'slipping', 'at_risk')
         ORDER BY list_position(?, status), due_date NULLS LAST, project, name
         """,
-        [list(ATTENTION)],
+        [list(report_data.ATTENTION)],
     ).fetchall()
     return [f"  {status:<8} {project} {name!r}: {reason}" for status, project, name, reason in rows]
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from pipelines import report_data
 from pipelines.figures import cell, percent
 from pipelines.report_data import OWNERS_LISTED, ReportData, Row
 
@@ -131,8 +132,7 @@ def pick(columns: list[Column], keys: tuple[str, ...]) -> list[Column]:
 def headline(data: ReportData) -> str:
     """The one sentence a manager reads first (also the digest's first line)."""
     by_status = {
-        status: sum(m["status"] == status for m in data.attention)
-        for status in ("overdue", "slipping", "at_risk")
+        status: sum(m["status"] == status for m in data.attention) for status in report_data.ATTENTION
     }
     failed = sum(o["outcome_failed_despite_on_time"] for o in data.outcomes)
     parts = ", ".join(f"{n} {status}" for status, n in by_status.items() if n)
