@@ -20,10 +20,10 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from connectors.github import GitHubConnector
-from connectors.jira_fields import resolve_field_roles
-from connectors.jira_milestones import AGILE
-from connectors.jira_milestones import PAGE_SIZE as AGILE_PAGE
-from connectors.jira_search import CLOUD_SEARCH, PAGE_SIZE, issue_fields, issues_jql
+from connectors.jira.fields import resolve_field_roles
+from connectors.jira.milestones import AGILE
+from connectors.jira.milestones import PAGE_SIZE as AGILE_PAGE
+from connectors.jira.search import CLOUD_SEARCH, PAGE_SIZE, issue_fields, issues_jql
 from pipelines import config as config_module
 from pipelines.config import GitHubSource, JiraSource
 

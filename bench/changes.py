@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import random
 
-from emulators.github_model import Repo
-from emulators.jira_model import JiraSite
+from emulators.github.model import Repo
+from emulators.jira.model import JiraSite
 from emulators.org import Org
 
 

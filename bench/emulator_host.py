@@ -25,8 +25,8 @@ import requests
 from bench.control import BenchControl
 from bench.stage import ROOT
 from emulators.generator import generate_org
-from emulators.github import GitHubApi
-from emulators.jira import JiraApi
+from emulators.github.api import GitHubApi
+from emulators.jira.api import JiraApi
 from emulators.server import EmulatorServer
 
 UNLIMITED = 10**12

@@ -14,10 +14,10 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from bench.request_kinds import key
-from connectors.jira_changelog import CHANGELOG_PAGE
-from connectors.jira_milestones import PAGE_SIZE as AGILE_PAGE
-from connectors.jira_search import PAGE_SIZE as SEARCH_PAGE
-from emulators.jira_model import Issue as JiraIssue
+from connectors.jira.changelog import CHANGELOG_PAGE
+from connectors.jira.milestones import PAGE_SIZE as AGILE_PAGE
+from connectors.jira.search import PAGE_SIZE as SEARCH_PAGE
+from emulators.jira.model import Issue as JiraIssue
 from emulators.org import Org
 
 GITHUB_PAGE = 100  # the connector's per_page default, GitHub's ceiling

@@ -32,7 +32,7 @@ from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
 from emulators.exchange import Response, json_bytes
-from emulators.github import SECONDARY_MESSAGE
+from emulators.github.api import SECONDARY_MESSAGE
 from emulators.org import Org
 
 T = TypeVar("T")

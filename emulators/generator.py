@@ -5,16 +5,16 @@
 The same seed and scale give byte-identical API answers: every random choice comes from
 random.Random seeded per part (never the wall clock or set order). Scale multiplies the number of
 issues and pull requests (about 450 issues at scale 1, 100,000 at scale 222). What the story holds
-is told in emulators/github_story.py.
+is told in emulators/github/story.py.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from emulators.github_model import GitHubModel
-from emulators.github_story import HISTORY_DAYS, build_github
-from emulators.jira_story import generate_jira
+from emulators.github.model import GitHubModel
+from emulators.github.story import HISTORY_DAYS, build_github
+from emulators.jira.story import generate_jira
 from emulators.org import Clock, Org, Person
 
 DEMO_AS_OF = datetime(2026, 11, 20, 12, tzinfo=UTC)

@@ -11,8 +11,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from emulators.github_model import GitHubModel
-    from emulators.jira_model import JiraSite
+    from emulators.github.model import GitHubModel
+    from emulators.jira.model import JiraSite
 
 
 class Clock:

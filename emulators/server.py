@@ -29,8 +29,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 from emulators.exchange import Mount, Request, Response, json_bytes
 from emulators.faults import Fault, FaultPlan
-from emulators.github import GitHubApi
-from emulators.jira import JiraApi
+from emulators.github.api import GitHubApi
+from emulators.jira.api import JiraApi
 from emulators.org import Org
 
 log = logging.getLogger(__name__)

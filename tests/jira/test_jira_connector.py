@@ -14,7 +14,7 @@ from jira_builders import connector, issue_with_history
 from connectors.base import parse_time
 from connectors.http import ConnectorError
 from connectors.jira import JiraConnector
-from connectors.jira_search import issue_fields
+from connectors.jira.search import issue_fields
 
 CLOUD_SEARCH = "/rest/api/3/search/jql"
 DC_SEARCH = "/rest/api/2/search"

@@ -1,6 +1,6 @@
 """The Jira connector and staging end to end against the Jira emulator's demo site (Cloud and DC).
 
-The demo site (emulators/jira_story.py) has story points on a non-default custom field, an issue
+The demo site (emulators/jira/story.py) has story points on a non-default custom field, an issue
 with 160 histories (search embeds 40), a localised workflow, a board shared by PAY and WEB, and a
 kanban board without sprints.
 """
@@ -14,9 +14,9 @@ import pytest
 from jira_builders import connector, settings
 
 from emulators.generator import DEMO_AS_OF
-from emulators.jira import JiraApi
-from emulators.jira_model import JiraSite
-from emulators.jira_story import generate_jira
+from emulators.jira.api import JiraApi
+from emulators.jira.model import JiraSite
+from emulators.jira.story import generate_jira
 from emulators.server import EmulatorServer
 from pipelines import ingest, models
 from pipelines.config import JiraSource, parse

@@ -8,7 +8,7 @@ import pytest
 from fake_jira import fixture
 
 from connectors.jira import JiraConnector
-from connectors.jira_fields import keep_last_known, resolve_field_roles, role_records
+from connectors.jira.fields import keep_last_known, resolve_field_roles, role_records
 
 ISSUE_PAYLOADS = [
     "goatl_search_v3_legacy_startAt_total.json",

@@ -16,7 +16,7 @@ from fake_jira import fixture
 from jira_builders import jira_time
 
 from connectors.jira import JiraConnector
-from connectors.jira_fields import resolve_field_roles, role_records
+from connectors.jira.fields import resolve_field_roles, role_records
 from pipelines import models, warehouse
 from pipelines.config import parse
 

@@ -11,7 +11,7 @@ import pytest
 
 from emulators.exchange import Request
 from emulators.generator import generate_org
-from emulators.github import GitHubApi
+from emulators.github.api import GitHubApi
 from emulators.server import EmulatorServer
 from pipelines import ingest, warehouse
 from pipelines.config import GitHubSource

@@ -19,7 +19,7 @@ import pytest
 from connectors import CONNECTORS
 from connectors.base import fetch_link_pages
 from connectors.http import ConnectorError, HttpClient, printable
-from connectors.jira_paging import RepeatedToken, offset_pages, token_pages
+from connectors.jira.paging import RepeatedToken, offset_pages, token_pages
 from tests.reliability import tally
 from tests.reliability.conftest import LONG
 from tests.reliability.hostile import Answer, Hostile, Outcome, finish_within, quick_client

@@ -19,8 +19,8 @@ import pytest
 
 from emulators.exchange import Mount, Request, Response
 from emulators.generator import DEMO_AS_OF, generate_org
-from emulators.github import GitHubApi
-from emulators.jira import JiraApi
+from emulators.github.api import GitHubApi
+from emulators.jira.api import JiraApi
 from emulators.server import EmulatorServer
 from pipelines.demo import emulator_config, write_config
 from tests.pipeline.installed_cli import dead_port, empty_dir, trackerlake

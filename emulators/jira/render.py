@@ -1,4 +1,4 @@
-"""Jira JSON shapes, built from the official and recorded examples (emulators/templates/jira/).
+"""Jira JSON shapes, built from the official and recorded examples (emulators/jira/templates/).
 
 Objects with an example take its keys in its order, and every one of them must be filled (`shaped`);
 optional keys Jira leaves out when empty (a version's releaseDate, a user's hidden emailAddress, a
@@ -16,8 +16,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from emulators.github_render import shaped
-from emulators.jira_model import (
+from emulators.github.render import shaped
+from emulators.jira.model import (
     CATEGORY_NAMES,
     EPIC_LINK_FIELD,
     FLAGGED_FIELD,
@@ -42,7 +42,7 @@ from emulators.jira_model import (
     Version,
 )
 
-TEMPLATES = Path(__file__).parent / "templates" / "jira"
+TEMPLATES = Path(__file__).parent / "templates"
 AVATARS = "https://avatar-management--avatars.us-west-2.prod.public.atl-paas.net"
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 ISSUE_EXPAND = "operations,versionedRepresentations,editmeta,changelog,customfield_10010.requestTypePractice,renderedFields"

@@ -20,10 +20,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from emulators import github_render as render
 from emulators.exchange import Request, Response, json_bytes
-from emulators.github_model import GitHubModel, Issue, Milestone, Repo
-from emulators.github_rate_limit import Budget, RateLimits
+from emulators.github import render
+from emulators.github.model import GitHubModel, Issue, Milestone, Repo
+from emulators.github.rate_limit import Budget, RateLimits
 
 DOCS = "https://docs.github.com/rest"
 RATE_LIMIT_DOCS = "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"

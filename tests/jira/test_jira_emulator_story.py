@@ -17,8 +17,8 @@ from jira_support import (
     site_fixture,  # noqa: F401 (the fixtures)
 )
 
-from emulators.jira_model import STORY_POINTS_FIELD, Issue, JiraSite, Version
-from emulators.jira_story import STATUSES, replan
+from emulators.jira.model import STORY_POINTS_FIELD, Issue, JiraSite, Version
+from emulators.jira.story import STATUSES, replan
 
 DONE_STATUSES = {status.id for status in STATUSES if status.category == "done"}  # retired ones too
 NOT_DELIVERED = {"Won't Do", "Won't Fix", "Duplicate", "Cannot Reproduce"}

@@ -30,8 +30,8 @@ from typing import Any
 
 from connectors.base import Page, State, overlap, parse_time
 from connectors.http import ConnectorError, HttpClient
-from connectors.jira_changelog import complete_changelog, is_truncated
-from connectors.jira_paging import RepeatedToken, offset_pages, token_pages
+from connectors.jira.changelog import complete_changelog, is_truncated
+from connectors.jira.paging import RepeatedToken, offset_pages, token_pages
 
 CLOUD_SEARCH = "/rest/api/3/search/jql"
 DATACENTER_SEARCH = "/rest/api/2/search"

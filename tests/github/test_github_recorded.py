@@ -21,7 +21,7 @@ from connectors.github import GitHubConnector
 from pipelines import models, warehouse
 from pipelines.config import parse
 
-FIXTURES = Path(__file__).parent / "fixtures" / "github"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "github"
 REPO = "octokit-fixture-org/tmp-scenario-paginate-issues-20220719043836917-izyoe"
 RECORDED = [json.loads((FIXTURES / f"paginate_issues_page{n}.json").read_text()) for n in range(1, 6)]
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from jira_support import demo_site, served, session
 
-from emulators.jira_model import SPRINT_FIELD, STORY_POINTS_FIELD
+from emulators.jira.model import SPRINT_FIELD, STORY_POINTS_FIELD
 
 SHANGHAI = timezone(timedelta(hours=8))
 FIELDS = f"status,created,resolutiondate,fixVersions,timeoriginalestimate,{STORY_POINTS_FIELD},{SPRINT_FIELD}"

@@ -11,7 +11,7 @@ import requests
 from github_support import get_all
 
 from emulators.generator import generate_org
-from emulators.github_model import Repo
+from emulators.github.model import Repo
 from emulators.org import Org
 from emulators.server import EmulatorServer
 

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from connectors.http import HttpClient
-from connectors.jira_paging import offset_pages
+from connectors.jira.paging import offset_pages
 
 AGILE = "/rest/agile/1.0"
 PAGE_SIZE = 50  # the agile and version endpoints' usual ceiling

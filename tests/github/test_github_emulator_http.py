@@ -11,8 +11,8 @@ import pytest
 import requests
 from github_support import example, get_all
 
-from emulators.github import GitHubApi
-from emulators.github_rate_limit import RateLimits
+from emulators.github.api import GitHubApi
+from emulators.github.rate_limit import RateLimits
 from emulators.org import Org
 from emulators.server import EmulatorServer
 

@@ -10,7 +10,7 @@ import pytest
 import requests
 from jira_support import AS_OF, base_fixture, demo_site, served, session, site_fixture  # noqa: F401 (the fixtures)
 
-from emulators.jira_model import JiraSite
+from emulators.jira.model import JiraSite
 
 JQL = "project = PAY ORDER BY updated ASC, id ASC"
 

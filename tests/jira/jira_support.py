@@ -14,9 +14,9 @@ import pytest
 import requests
 
 from emulators.generator import DEMO_AS_OF
-from emulators.jira import JiraApi
-from emulators.jira_model import JiraSite
-from emulators.jira_story import generate_jira
+from emulators.jira.api import JiraApi
+from emulators.jira.model import JiraSite
+from emulators.jira.story import generate_jira
 from emulators.server import EmulatorServer
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "jira"

@@ -31,11 +31,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from emulators import jira_render as render
 from emulators.exchange import Request, Response, json_bytes
-from emulators.github_rate_limit import RateLimits
-from emulators.jira_jql import JqlError, Query, parse
-from emulators.jira_model import Issue, JiraSite, Version
+from emulators.github.rate_limit import RateLimits
+from emulators.jira import render
+from emulators.jira.jql import JqlError, Query, parse
+from emulators.jira.model import Issue, JiraSite, Version
 
 GONE = (
     "The requested API has been removed. Please migrate to the /rest/api/3/search/jql API. "

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TypeVar
 
-from emulators.github_model import GitHubModel, Issue, Milestone, Repo
+from emulators.github.model import GitHubModel, Issue, Milestone, Repo
 from emulators.org import Clock, Person
 
 DAY, HOUR, MINUTE = timedelta(days=1), timedelta(hours=1), timedelta(minutes=1)

@@ -13,7 +13,7 @@ from typing import Any
 
 from connectors.base import parse_time
 from connectors.http import HttpClient
-from connectors.jira_paging import offset_pages
+from connectors.jira.paging import offset_pages
 
 CHANGELOG_PAGE = 100
 

@@ -1,4 +1,4 @@
-"""GitHub JSON shapes, built key by key from GitHub's own examples (emulators/templates/github/).
+"""GitHub JSON shapes, built key by key from GitHub's own examples (emulators/github/templates/).
 
 Each object takes every key of the official example, in its order, and must fill every one of them
 (a forgotten key raises instead of leaking an example's octocat value); keys that real responses
@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from emulators.github_model import (
+from emulators.github.model import (
     Issue,
     IssueEvent,
     Label,
@@ -31,7 +31,7 @@ from emulators.github_model import (
 
 API = "https://api.github.com"
 WEB = "https://github.com"
-TEMPLATES = Path(__file__).parent / "templates" / "github"
+TEMPLATES = Path(__file__).parent / "templates"
 EXAMPLE_REPO = "octocat/Hello-World"
 
 MilestoneCounts = dict[int, tuple[int, int]]

@@ -26,15 +26,15 @@ from typing import Any, ClassVar
 
 from connectors.base import Connector, Page, State, Stream
 from connectors.http import HttpClient
-from connectors.jira_fields import (
+from connectors.jira.fields import (
     keep_last_known,
     lost_warning,
     remembered,
     resolve_field_roles,
     role_records,
 )
-from connectors.jira_milestones import sprints_by_project, version_pages
-from connectors.jira_search import CLOUD_SEARCH, IssueReader, issue_fields
+from connectors.jira.milestones import sprints_by_project, version_pages
+from connectors.jira.search import CLOUD_SEARCH, IssueReader, issue_fields
 
 SITE_STREAMS = frozenset({"fields", "field_roles", "statuses"})
 log = logging.getLogger(__name__)

@@ -61,7 +61,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from typing import Any
 
-from emulators.jira_model import (
+from emulators.jira.model import (
     SHANGHAI,
     Issue,
     IssueType,

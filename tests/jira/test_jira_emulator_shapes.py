@@ -9,7 +9,7 @@ import pytest
 import requests
 from jira_support import base_fixture, example, missing_keys, session, site_fixture  # noqa: F401 (the fixtures)
 
-from emulators.jira_model import SPRINT_FIELD, JiraSite
+from emulators.jira.model import SPRINT_FIELD, JiraSite
 
 HIDDEN_EMAIL = frozenset({"emailAddress"})  # users who hide their email have no emailAddress key
 OPTIONAL = HIDDEN_EMAIL | {"marks"}  # and plain ADF text has no `marks` (bold, links...)

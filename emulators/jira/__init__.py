@@ -1,0 +1,1 @@
+"""The Jira Cloud/Data Center emulator: handler, in-memory site, JSON shapes, generated story, JQL."""
