@@ -1,13 +1,22 @@
 """Tracker connectors: HTTP and tracker knowledge only (no Dagster, no DuckDB).
 
-`CONNECTORS` maps a config `type` to its connector class; add new trackers here.
+`TRACKERS` maps a config `type` to its registration (connectors/tracker.py), in the order of
+`PACKAGES`: a new tracker is its folder `connectors/<type>/`, exporting `TRACKER`, and one line in
+`PACKAGES`. `CONNECTORS` is the same map to the connector classes alone.
 """
 
-from connectors.base import Connector
-from connectors.github import GitHubConnector
-from connectors.jira import JiraConnector
+from importlib import import_module
 
-CONNECTORS: dict[str, type[Connector]] = {
-    GitHubConnector.source_type: GitHubConnector,
-    JiraConnector.source_type: JiraConnector,
+from connectors.base import Connector
+from connectors.tracker import Tracker
+
+# One line per tracker: the package that exports its TRACKER.
+PACKAGES = (
+    "connectors.github",
+    "connectors.jira",
+)
+
+TRACKERS: dict[str, Tracker] = {
+    tracker.type: tracker for tracker in (import_module(p).TRACKER for p in PACKAGES)
 }
+CONNECTORS: dict[str, type[Connector]] = {kind: tracker.connector for kind, tracker in TRACKERS.items()}

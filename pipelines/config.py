@@ -7,30 +7,21 @@ the CLI can print it and exit 2. Secrets never appear here: the config names env
 from __future__ import annotations
 
 import os
-import re
 import unicodedata
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
+from typing import Annotated, Any, Literal, Union
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
+from connectors import TRACKERS
+from connectors.source_config import TEN_YEARS, SourceBase, Strict, count, listed_once, number
 from pipelines import cron
 
 DEFAULT_CONFIG = Path("trackerlake.yaml")
-# Patterns are matched whole (fullmatch): `$` would also accept a trailing newline.
-NAME = re.compile(r"[a-z0-9_-]+")
-ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-# GitHub's rules: an owner is a login (letters, digits, hyphens, `_` for managed users; 39 at most,
-# not starting with a hyphen); a repository name is letters, digits, `.`, `-`, `_` (100 at most).
-OWNER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,38}")
-REPO_NAME = re.compile(r"[A-Za-z0-9._-]{1,100}")
-PROJECT_KEY = re.compile(r"[A-Z][A-Z0-9_]+")
-FIELD_ID = re.compile(r"[A-Za-z0-9_]+")  # customfield_10016, duedate: joined into a `fields=` list
 # Unicode categories refused in every string: controls (a newline, an escape), lone surrogates,
 # and the line and paragraph separators that split a line like a newline does.
 UNPRINTABLE = {"Cc", "Cs", "Zl", "Zp"}
@@ -40,156 +31,8 @@ class ConfigError(ValueError):
     """Bad config: the message is one line naming the file and the key."""
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def _number(default: float, *, low: float, high: float, zero: bool = False) -> Any:
-    """A finite float from `low` (excluded unless `zero`) to `high`; a boolean is not a number.
-
-    The upper bounds keep every value inside what a socket timeout or a timedelta can hold.
-    """
-    bound = {"ge": low} if zero else {"gt": low}
-    return Field(default, strict=True, allow_inf_nan=False, le=high, **bound)
-
-
-def _count(default: int, *, low: int, high: int) -> Any:
-    """An int from `low` to `high`; `true` and `4.0` are refused, not read as 1 and 4."""
-    return Field(default, strict=True, ge=low, le=high)
-
-
-HOUR, DAY = 3600.0, 86400.0  # seconds
-MINUTES_PER_WEEK = 7 * 24 * 60.0
-TEN_YEARS = 3650  # days
-
-
-def _check_url(value: str) -> str:
-    """An http(s) base URL, with nothing a credential or a later path could hide in.
-
-    Never echoed: a URL holding `user:password@` would print the password.
-    """
-    parsed = urlsplit(value)
-    if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        raise ValueError("not an http(s) URL")
-    if "@" in parsed.netloc:
-        raise ValueError("must not hold a user name or password (credentials come from token_env)")
-    if "?" in value or "#" in value:
-        raise ValueError("must not have a query or fragment")
-    if any(char.isspace() for char in value):
-        raise ValueError("must not contain spaces")
-    try:
-        _ = parsed.port  # raises for a port that is not a number from 0 to 65535
-    except ValueError:
-        raise ValueError("has an invalid port") from None
-    return value.rstrip("/")
-
-
-def _check_env_name(value: str | None) -> str | None:
-    if value is not None and not ENV_NAME.fullmatch(value):
-        raise ValueError(f"{value!r} is not an environment variable name ([A-Za-z_][A-Za-z0-9_]*)")
-    return value
-
-
-class SourceBase(Strict):
-    name: str
-    base_url: str
-    token_env: str
-    timeout_seconds: float = _number(60.0, low=0, high=HOUR)
-    max_retries: int = _count(5, low=0, high=20)
-    max_wait_seconds: float = _number(900.0, low=0, high=DAY, zero=True)
-    # floor for a secondary limit without Retry-After
-    secondary_wait_seconds: float = _number(60.0, low=0, high=DAY, zero=True)
-    overlap_minutes: float = _number(10.0, low=0, high=MINUTES_PER_WEEK, zero=True)
-    # how often to list every id and mark the missing deleted
-    census_days: float = _number(7.0, low=0, high=TEN_YEARS)
-    # Repos or projects fetched at once, each by one thread with one request in flight: well within
-    # GitHub's secondary limit (100 concurrent requests) and Jira Cloud's per-user limits.
-    concurrency: int = _count(4, low=1, high=32)
-    # A response body larger than this fails the source instead of filling the memory.
-    max_response_mb: float = _number(100.0, low=0, high=4096)
-    # The source's whole sync, all its requests and waits, fails once it has run this long.
-    deadline_minutes: float = _number(180.0, low=0, high=MINUTES_PER_WEEK)
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, value: str) -> str:
-        if not NAME.fullmatch(value):
-            raise ValueError(f"{value!r} must match [a-z0-9_-]+")
-        return value
-
-    @field_validator("base_url")
-    @classmethod
-    def _url(cls, value: str) -> str:
-        return _check_url(value)
-
-    @field_validator("token_env")
-    @classmethod
-    def _token_env(cls, value: str) -> str:
-        return _check_env_name(value)
-
-
-class GitHubSource(SourceBase):
-    type: Literal["github"]
-    base_url: str = "https://api.github.com"
-    repos: list[str] = Field(min_length=1)
-    per_page: int = _count(100, low=1, high=100)
-
-    @field_validator("repos")
-    @classmethod
-    def _repos(cls, value: list[str]) -> list[str]:
-        for repo in value:
-            owner, _, name = repo.partition("/")
-            # `.` and `..` match the characters but are path steps: `../..` leaves /repos/.
-            if not (OWNER.fullmatch(owner) and REPO_NAME.fullmatch(name)) or name in (".", ".."):
-                raise ValueError(f"{repo!r} is not owner/name")
-        return _once(value)
-
-
-class JiraSource(SourceBase):
-    type: Literal["jira"]
-    deployment: Literal["cloud", "datacenter"] = "cloud"
-    email_env: str | None = None
-    projects: list[str] = Field(min_length=1)
-    milestones: list[Literal["versions", "sprints"]] = ["versions", "sprints"]
-    fields: dict[Literal["story_points", "sprint", "epic_link", "start_date"], str] = {}
-
-    @field_validator("projects")
-    @classmethod
-    def _projects(cls, value: list[str]) -> list[str]:
-        for key in value:
-            if not PROJECT_KEY.fullmatch(key):
-                raise ValueError(f"{key!r} is not a Jira project key")
-        return _once(value)
-
-    @field_validator("email_env")
-    @classmethod
-    def _email_env(cls, value: str | None) -> str | None:
-        return _check_env_name(value)
-
-    @field_validator("fields")
-    @classmethod
-    def _fields(cls, value: dict[str, str]) -> dict[str, str]:
-        for field_id in value.values():
-            if not FIELD_ID.fullmatch(field_id):
-                raise ValueError(f"{field_id!r} is not a Jira field id (like customfield_10016)")
-        return value
-
-    @model_validator(mode="after")
-    def _cloud_email(self) -> JiraSource:
-        if self.deployment == "cloud" and not self.email_env:
-            raise ValueError("email_env is required for deployment: cloud")
-        return self
-
-
-Source = Annotated[GitHubSource | JiraSource, Field(discriminator="type")]
-
-
-def _once(values: list[str]) -> list[str]:
-    """Each repo or project once: two threads would sync the same one side by side."""
-    repeated = sorted({value for value in values if values.count(value) > 1})
-    if repeated:
-        raise ValueError(f"{repeated[0]!r} is listed twice")
-    return values
+# One `sources:` entry: the registered tracker its `type` names, each tracker's model by its tag.
+Source = Annotated[Union[tuple(tracker.source for tracker in TRACKERS.values())], Field(discriminator="type")]  # noqa: UP007
 
 
 class Mapping(Strict):
@@ -211,18 +54,18 @@ class Mapping(Strict):
 
 
 class Outcomes(Strict):
-    post_release_window_days: int = _count(30, low=1, high=TEN_YEARS)
-    customer_open_days: int = _count(14, low=0, high=TEN_YEARS)
+    post_release_window_days: int = count(30, low=1, high=TEN_YEARS)
+    customer_open_days: int = count(14, low=0, high=TEN_YEARS)
 
 
 class Forecast(Strict):
-    trials: int = _count(2000, low=100, high=100_000)
-    window_weeks: int = _count(8, low=1, high=520)
-    seed: int = _count(42, low=0, high=2**63 - 1)  # numpy refuses a negative seed
+    trials: int = count(2000, low=100, high=100_000)
+    window_weeks: int = count(8, low=1, high=520)
+    seed: int = count(42, low=0, high=2**63 - 1)  # numpy refuses a negative seed
 
 
 class Scope(Strict):
-    baseline_grace_days: float = _number(1.0, low=0, high=TEN_YEARS, zero=True)
+    baseline_grace_days: float = number(1.0, low=0, high=TEN_YEARS, zero=True)
 
 
 class Schedule(Strict):
@@ -259,7 +102,7 @@ class Publish(Strict):
     @field_validator("include")
     @classmethod
     def _include(cls, value: list[str]) -> list[str]:
-        return _once(value)
+        return listed_once(value)
 
     @property
     def schemas(self) -> tuple[str, ...]:
@@ -292,7 +135,7 @@ class Config(Strict):
         base = self.work_dir or self.warehouse.parent / ".trackerlake"
         return base / f"{self.warehouse.stem}.work.duckdb"
 
-    def source(self, name: str) -> GitHubSource | JiraSource:
+    def source(self, name: str) -> SourceBase:
         for source in self.sources:
             if source.name == name:
                 return source
@@ -411,17 +254,20 @@ def check_secrets(config: Config, path: Path | str = "<config>") -> None:
         source_secrets(source, f"{path}: sources[{index}].")
 
 
-def source_secrets(source: GitHubSource | JiraSource, where: str | None = None) -> dict[str, str]:
-    """The source's credentials from the environment: `token`, and `email` when it names one.
+def source_secrets(source: SourceBase, where: str | None = None) -> dict[str, str]:
+    """The source's credentials from the environment, by role: `token` from `token_env`, `email`
+    from `email_env`, each of its tracker's `secret_fields` that the source sets.
 
     A header carries printable ASCII only: a non-ASCII or control character (a newline pasted with
     the token) would fail every request of the source, so it is a ConfigError here, whose message
     (after `where`, by default the source's name) names the variable, never its value.
     """
     where = f"source {source.name}: " if where is None else where
-    names = [("token", "token_env", source.token_env)]
-    if isinstance(source, JiraSource) and source.email_env:
-        names.append(("email", "email_env", source.email_env))
+    names = [
+        (key.removesuffix("_env"), key, env)
+        for key in TRACKERS[source.type].secret_fields
+        if (env := getattr(source, key)) is not None
+    ]
     secrets: dict[str, str] = {}
     for role, key, env in names:
         value = os.environ.get(env)
@@ -443,7 +289,7 @@ def _describe(exc: ValidationError, raw: dict[str, Any]) -> str:
     for part in error["loc"]:
         if isinstance(part, int):
             loc[-1] = f"{loc[-1]}[{part}]" if loc else f"[{part}]"
-        elif part in ("github", "jira") and loc and loc[-1].startswith("sources["):
+        elif part in TRACKERS and loc and loc[-1].startswith("sources["):
             continue  # pydantic's discriminator tag, not a key the user wrote
         else:
             loc.append(str(part))
@@ -454,6 +300,6 @@ def _describe(exc: ValidationError, raw: dict[str, Any]) -> str:
     if kind == "missing":
         return f"{key}: required key is missing"
     if kind == "union_tag_invalid":
-        return f"{key}.type: must be one of github, jira"
+        return f"{key}.type: must be one of {', '.join(sorted(TRACKERS))}"
     message = error["msg"].removeprefix("Value error, ")
     return f"{key}: {message}"

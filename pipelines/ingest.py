@@ -21,11 +21,12 @@ from typing import Any
 
 import duckdb
 
-from connectors import CONNECTORS
+from connectors import TRACKERS
 from connectors.base import Connector, Page, Stream
 from connectors.http import ConnectorError, printable
+from connectors.source_config import SourceBase
 from pipelines import warehouse
-from pipelines.config import GitHubSource, JiraSource, source_secrets
+from pipelines.config import source_secrets
 
 log = logging.getLogger(__name__)
 
@@ -46,9 +47,9 @@ class SyncResult:
         return sum(self.records.values())
 
 
-def make_connector(source: GitHubSource | JiraSource) -> Connector:
+def make_connector(source: SourceBase) -> Connector:
     """Build the source's connector with its secrets read from the environment, here and only here."""
-    cls = CONNECTORS[source.type]
+    cls = TRACKERS[source.type].connector
     settings = source.model_dump(mode="json")
     return cls(cls.client_for(settings, **source_secrets(source)), settings)
 
@@ -56,7 +57,7 @@ def make_connector(source: GitHubSource | JiraSource) -> Connector:
 CENSUS = "_census"  # the ops.sync_state stream name that remembers when a scope was last counted
 
 
-def census_due(con: duckdb.DuckDBPyConnection, source: GitHubSource | JiraSource, scope: str) -> bool:
+def census_due(con: duckdb.DuckDBPyConnection, source: SourceBase, scope: str) -> bool:
     """A census is due after `--full-refresh` (all state forgotten) and every `census_days`."""
     last = warehouse.read_state(con, source.name, scope, CENSUS)
     if not last:
@@ -143,7 +144,7 @@ INGEST_DUCKDB = {"memory_limit": "128MB", "threads": "1", "checkpoint_threshold"
 
 def sync_source(
     con: duckdb.DuckDBPyConnection,
-    source: GitHubSource | JiraSource,
+    source: SourceBase,
     run_id: str,
     connector: Connector | None = None,
 ) -> SyncResult:
@@ -193,7 +194,7 @@ def _finish(con: duckdb.DuckDBPyConnection, run_id: str, result: SyncResult, err
 
 def _sync(
     con: duckdb.DuckDBPyConnection,
-    source: GitHubSource | JiraSource,
+    source: SourceBase,
     connector: Connector | None,
     result: SyncResult,
 ) -> Exception | None:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from connectors import TRACKERS
 from pipelines import config as config_module
 from pipelines.cli import main
 
@@ -71,7 +72,10 @@ def mutate(path: str, value: object) -> dict:
         (mutate("sources.0.repoz", ["a/b"]), "sources[0].repoz: unknown key"),
         (mutate("sources.0.repos", ["not-a-repo"]), "sources[0].repos: 'not-a-repo' is not owner/name"),
         (mutate("sources.1.base_url", "acme.atlassian.net"), "sources[1].base_url: not an http(s) URL"),
-        (mutate("sources.1.type", "gitlab"), "sources[1].type: must be one of github, jira"),
+        (
+            mutate("sources.1.type", "trello"),
+            f"sources[1].type: must be one of {', '.join(sorted(TRACKERS))}",
+        ),
         (mutate("sources.1.projects", ["pay"]), "sources[1].projects: 'pay' is not a Jira project key"),
         (mutate("sources.1.email_env", ...), "email_env is required"),
         (mutate("sources.0.repos", ...), "sources[0].repos: required key is missing"),

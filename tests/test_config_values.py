@@ -15,6 +15,7 @@ import pytest
 import yaml
 from dagster._utils.schedules import is_valid_cron_string
 
+from connectors import TRACKERS
 from pipelines import config as config_module
 from pipelines import cron
 from tests.pipeline.installed_cli import empty_dir, trackerlake
@@ -361,7 +362,7 @@ def test_every_config_key_is_documented() -> None:
     doc = (Path(__file__).parent.parent / "docs" / "configuration.md").read_text()
     keys = {f"{name}.{sub}" for name, sub in _nested_keys(config_module.Config)}
     keys |= {name for name, field in config_module.Config.model_fields.items() if not _model_of(field)}
-    keys |= {*config_module.GitHubSource.model_fields, *config_module.JiraSource.model_fields}
+    keys |= {key for tracker in TRACKERS.values() for key in tracker.source.model_fields}
     assert sorted(key for key in keys if f"| `{key}` |" not in doc) == []
 
 

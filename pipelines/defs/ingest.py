@@ -13,9 +13,11 @@ the step, and then nothing downstream of it runs.
 
 import dagster as dg
 
+from connectors import TRACKERS
 from connectors.http import ConnectorError
+from connectors.source_config import SourceBase
 from pipelines import ingest, warehouse
-from pipelines.config import Config, GitHubSource, JiraSource
+from pipelines.config import Config
 from pipelines.defs.resources import TrackerlakeSettings, WorkDatabase
 
 SYNCED = "synced"
@@ -25,15 +27,15 @@ def ingest_key(source_name: str) -> dg.AssetKey:
     return dg.AssetKey(["raw", source_name])
 
 
-def _describe(source: GitHubSource | JiraSource) -> str:
-    scopes = source.repos if isinstance(source, GitHubSource) else source.projects
+def _describe(source: SourceBase) -> str:
+    scopes = getattr(source, TRACKERS[source.type].scope_key)
     return (
         f"Raw {source.type} records of source `{source.name}` ({', '.join(scopes)}), landed as the API "
         "returned them and upserted by id. Incremental: each stream resumes from its committed cursor."
     )
 
 
-def ingest_asset(source: GitHubSource | JiraSource) -> dg.AssetsDefinition:
+def ingest_asset(source: SourceBase) -> dg.AssetsDefinition:
     synced = dg.AssetCheckSpec(
         SYNCED,
         asset=ingest_key(source.name),
