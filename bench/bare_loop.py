@@ -19,13 +19,13 @@ from typing import Any
 import requests
 from requests.adapters import HTTPAdapter
 
-from connectors.github import GitHubConnector
+from connectors.github import GitHubConnector, GitHubSource
+from connectors.jira import JiraSource
 from connectors.jira.fields import resolve_field_roles
 from connectors.jira.milestones import AGILE
 from connectors.jira.milestones import PAGE_SIZE as AGILE_PAGE
 from connectors.jira.search import CLOUD_SEARCH, PAGE_SIZE, issue_fields, issues_jql
 from pipelines import config as config_module
-from pipelines.config import GitHubSource, JiraSource
 
 
 class Downloader:

@@ -6,8 +6,7 @@ import copy
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from connectors.jira import JiraConnector
-from pipelines.config import JiraSource
+from connectors.jira import JiraConnector, JiraSource
 
 START = datetime(2026, 1, 5, 9, tzinfo=UTC)
 

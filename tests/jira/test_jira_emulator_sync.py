@@ -13,13 +13,14 @@ import duckdb
 import pytest
 from jira_builders import connector, settings
 
+from connectors.jira import JiraSource
 from emulators.generator import DEMO_AS_OF
 from emulators.jira.api import JiraApi
 from emulators.jira.model import JiraSite
 from emulators.jira.story import generate_jira
 from emulators.server import EmulatorServer
 from pipelines import ingest, models
-from pipelines.config import JiraSource, parse
+from pipelines.config import parse
 
 PROJECTS = ["PAY", "WEB"]
 

@@ -17,8 +17,9 @@ from fake_jira import FakeJira, fixture, serve
 from jira_builders import connector, settings
 
 from connectors.base import parse_time
+from connectors.jira import JiraSource
 from pipelines import ingest, models, warehouse
-from pipelines.config import JiraSource, parse
+from pipelines.config import parse
 
 
 @pytest.fixture

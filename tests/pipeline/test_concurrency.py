@@ -9,12 +9,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from connectors.github import GitHubSource
 from emulators.exchange import Request
 from emulators.generator import generate_org
 from emulators.github.api import GitHubApi
 from emulators.server import EmulatorServer
 from pipelines import ingest, warehouse
-from pipelines.config import GitHubSource
 
 REPOS = ["acme/web", "acme/api", "acme/mobile"]
 

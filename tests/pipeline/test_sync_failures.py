@@ -10,12 +10,11 @@ import duckdb
 import pytest
 
 from connectors.base import Page, Stream
-from connectors.github import GitHubConnector
+from connectors.github import GitHubConnector, GitHubSource
 from connectors.http import ConnectorError
 from emulators.generator import generate_org
 from emulators.server import EmulatorServer
 from pipelines import ingest
-from pipelines.config import GitHubSource
 
 
 class MilestonesBug(GitHubConnector):
