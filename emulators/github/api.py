@@ -23,7 +23,8 @@ from urllib.parse import urlencode
 from emulators.exchange import Request, Response, json_bytes
 from emulators.github import render
 from emulators.github.model import GitHubModel, Issue, Milestone, Repo
-from emulators.github.rate_limit import Budget, RateLimits
+from emulators.github.rate_limit import budget_headers, core_resource
+from emulators.rate_limit import Budget, RateLimits
 
 DOCS = "https://docs.github.com/rest"
 RATE_LIMIT_DOCS = "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"
@@ -134,7 +135,7 @@ class GitHubApi:
                 raise _not_found()
             if free:
                 payload, link = (
-                    render.rate_limit(self.limits.current(key, self.rate_limit).as_resource()),
+                    render.rate_limit(core_resource(self.limits.current(key, self.rate_limit))),
                     None,
                 )
             else:
@@ -170,7 +171,7 @@ class GitHubApi:
             ("X-GitHub-Media-Type", "github.v3; format=json"),
             ("X-GitHub-Api-Version-Selected", "2022-11-28"),
             *extra,
-            *budget.headers(),
+            *budget_headers(budget),
             ("X-GitHub-Request-Id", f"E000:{request_id:04X}:{request_id:06X}"),
         ]
         return Response(status, body, headers)

@@ -1,66 +1,20 @@
-"""GitHub's primary rate limit: a request budget per token, renewed an hour after the window opened.
-
-Windows run on the wall clock (or an injected one), not the model clock: a client that waits for
-`X-RateLimit-Reset` waits in real seconds.
-"""
+"""GitHub's primary rate limit as it shows a budget (emulators/rate_limit.py counts it): the
+X-RateLimit-* headers of every answer and the core resource of GET /rate_limit."""
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from emulators.rate_limit import Budget
 
 
-@dataclass
-class Budget:
-    limit: int
-    reset: int  # epoch seconds at which the window ends
-    used: int = 0
-
-    @property
-    def remaining(self) -> int:
-        return max(0, self.limit - self.used)
-
-    def headers(self) -> list[tuple[str, str]]:
-        return [
-            ("X-RateLimit-Limit", str(self.limit)),
-            ("X-RateLimit-Remaining", str(self.remaining)),
-            ("X-RateLimit-Reset", str(self.reset)),
-            ("X-RateLimit-Used", str(self.used)),
-            ("X-RateLimit-Resource", "core"),
-        ]
-
-    def as_resource(self) -> dict[str, int]:
-        return {"limit": self.limit, "used": self.used, "remaining": self.remaining, "reset": self.reset}
+def budget_headers(budget: Budget) -> list[tuple[str, str]]:
+    return [
+        ("X-RateLimit-Limit", str(budget.limit)),
+        ("X-RateLimit-Remaining", str(budget.remaining)),
+        ("X-RateLimit-Reset", str(budget.reset)),
+        ("X-RateLimit-Used", str(budget.used)),
+        ("X-RateLimit-Resource", "core"),
+    ]
 
 
-class RateLimits:
-    """Budgets by key (a token, or the anonymous caller); thread-safe."""
-
-    def __init__(self, window_seconds: int = 3600, now: Callable[[], float] = time.time) -> None:
-        self.window_seconds = window_seconds
-        self._now = now
-        self._budgets: dict[str, Budget] = {}
-        self._lock = threading.Lock()
-
-    def current(self, key: str, limit: int) -> Budget:
-        """The key's budget in the current window (a copy), opening a new window when the last ended."""
-        with self._lock:
-            return Budget(**vars(self._window(key, limit)))
-
-    def spend(self, key: str, limit: int) -> Budget | None:
-        """Count one request; None when the budget is already spent (the request is refused)."""
-        with self._lock:
-            budget = self._window(key, limit)
-            if budget.remaining == 0:
-                return None
-            budget.used += 1
-            return Budget(**vars(budget))
-
-    def _window(self, key: str, limit: int) -> Budget:
-        now = self._now()
-        budget = self._budgets.get(key)
-        if budget is None or now >= budget.reset:
-            budget = self._budgets[key] = Budget(limit=limit, reset=int(now) + self.window_seconds)
-        return budget
+def core_resource(budget: Budget) -> dict[str, int]:
+    return {"limit": budget.limit, "used": budget.used, "remaining": budget.remaining, "reset": budget.reset}

@@ -32,10 +32,10 @@ from typing import Any
 from urllib.parse import urlencode
 
 from emulators.exchange import Request, Response, json_bytes
-from emulators.github.rate_limit import RateLimits
 from emulators.jira import render
 from emulators.jira.jql import JqlError, Query, parse
 from emulators.jira.model import Issue, JiraSite, Version
+from emulators.rate_limit import RateLimits
 
 GONE = (
     "The requested API has been removed. Please migrate to the /rest/api/3/search/jql API. "

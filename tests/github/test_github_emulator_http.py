@@ -12,8 +12,8 @@ import requests
 from github_support import example, get_all
 
 from emulators.github.api import GitHubApi
-from emulators.github.rate_limit import RateLimits
 from emulators.org import Org
+from emulators.rate_limit import RateLimits
 from emulators.server import EmulatorServer
 
 
