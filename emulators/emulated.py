@@ -1,0 +1,76 @@
+"""One tracker's emulator, as the demo organisation, the server and the demo config use it.
+
+Each emulator package (`emulators/<type>/__init__.py`) exports one record:
+
+    EMULATED = Emulated(
+        type="<type>",            # the tracker's config type: served under /<type>, the model is org.<type>
+        build=build,              # build(*, seed, scale, as_of, people, clock) -> its in-memory model
+        mount=Api,                # mount(model) -> the Mount answering its HTTP API over that model
+        source=demo_source,       # source(base_url, model) -> the tracker's keys of a demo `sources:` entry
+        secrets={"token": "demo-token"},  # a credential it accepts, by role (token, email)
+        history_days=0,           # see below
+    )
+
+`registered()` finds every emulator package under emulators/ (by type, in package name order):
+nothing outside a tracker's folder names it. The connectors' registration (`Tracker.emulator`, the dotted
+path of the package) is how the demo and the contract tests find the emulator of a tracker.
+
+The organisation is built on one shared `Clock` (emulators/org.py), which only moves forward:
+- `build` is called with the clock at `as_of - history_days`. A story that walks the clock through
+  its history (GitHub's, stamping each change with the clock's time) sets `history_days` and may
+  move the clock up to as_of, never past it. A story that stamps its history itself builds at
+  as_of: `history_days=0`. Stories with the longest history are built first; two that walk the
+  clock cannot overlap (the second could not go back), and `generate_org` says so.
+- Same seed, same organisation: `build` draws from `random.Random(f"{seed}:<type>...")` of its own,
+  so adding a tracker changes no other tracker's data.
+- `source` returns the entry's keys other than `name`, `type`, `base_url` and the secrets' env
+  names (the demo adds those): its scope key with every scope of the model, and any key the
+  emulator needs (Jira's `deployment`).
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import pkgutil
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+import emulators
+from emulators.exchange import Mount
+from emulators.org import Clock, Person
+
+
+class Build(Protocol):
+    def __call__(
+        self, *, seed: int, scale: float, as_of: datetime, people: tuple[Person, ...], clock: Clock
+    ) -> Any: ...
+
+
+@dataclass(frozen=True)
+class Emulated:
+    """One tracker's emulator (the module docstring says what each field must do)."""
+
+    type: str
+    build: Build
+    mount: Callable[[Any], Mount]
+    source: Callable[[str, Any], dict[str, Any]]
+    secrets: Mapping[str, str]
+    history_days: int = 0
+
+
+@functools.cache
+def registered() -> dict[str, Emulated]:
+    """The `EMULATED` record of every package under emulators/, by type, in package name order.
+
+    Found on first use, not at import: each package imports this module for `Emulated`.
+    """
+    found: dict[str, Emulated] = {}
+    for info in sorted(pkgutil.iter_modules(emulators.__path__), key=lambda info: info.name):
+        if info.ispkg:
+            record = getattr(importlib.import_module(f"emulators.{info.name}"), "EMULATED", None)
+            if isinstance(record, Emulated):
+                found[record.type] = record
+    return found
