@@ -1,82 +1,93 @@
 """The connector contract: a tracker is a set of declarative streams read page by page.
 
-A connector knows a tracker's HTTP API and nothing about Dagster or DuckDB. The pipeline asks it
-for `scopes()` (repos, projects) and `streams`, then calls `read(scope, stream, state)` and gets
-`Page`s: the records exactly as the API returned them, plus the state to store once those records
-are committed. The pipeline commits each page's records and its state in one transaction, so a
-run that dies resumes from the last committed page and never skips data.
+A connector knows a tracker's HTTP API and nothing about Dagster or DuckDB. The pipeline
+(pipelines/ingest.py) builds it with `client_for(settings, **secrets)` and `Connector(client,
+settings)`, asks it for `scopes()` (repos, projects), `check()`s it, and for each scope reads every
+stream of `streams` in order: `read(scope, stream, state)` yields `Page`s, the records exactly as
+the API returned them (or as the stream's `shape` trims them) plus the state to store once those
+records are committed (None: not yet). The pipeline commits each page's records and its state in
+one transaction, so a run that dies resumes from the last committed page and never skips data.
+`record_key(stream, record)` keys each record; `census(scope)` lists the ids of `census_stream`
+still in the tracker, so deleted records can be marked.
 
-Adding a tracker: subclass `Connector`, declare its `Stream`s, implement `read_stream` for the
-paging styles the base does not already cover, register it in `connectors/__init__.py`, and add
-its staging SQL under `models/staging/<type>/`. `tests/test_connector_contract.py` runs the
-shared contract against every registered connector's emulator.
+Adding a tracker: subclass `Connector`, declare its `Stream`s (connectors/streams.py says how to
+declare each kind: full, incremental, append-only, site-wide, child) with a paging style
+(connectors/paging.py: Link, PageNumber, Offset, Token, Keyset, Single); the base `read` runs them
+(connectors/reads.py). Write a hook only for what a declaration cannot say: `reader` or
+`first_reader` methods, `shape` functions, `path_values`, `wanted`. Then `scopes`, `check`,
+`census` and `client_for`; register the tracker's `TRACKER` (connectors/tracker.py) and add its
+staging SQL under `models/staging/<type>/`. `tests/test_connector_contract.py` runs the shared
+contract against every registered tracker.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
-from typing import Any, ClassVar, Literal
-from urllib.parse import urljoin
+from typing import Any, ClassVar
 
-from connectors.http import HttpClient
-from connectors.http_text import redact
-from connectors.paging_guard import PageGuard
+from connectors.http import ConnectorError, HttpClient
+from connectors.paging import Fetched, fetch_link_pages
+from connectors.reads import read_stream
+from connectors.streams import (
+    Page,
+    Parent,
+    Record,
+    State,
+    Stream,
+    cursor_time,
+    field_value,
+    format_time,
+    overlap,
+    parse_time,
+    resume_from,
+)
 
-Paging = Literal["link", "token", "offset", "none"]
-State = dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Stream:
-    """One list endpoint of a tracker, declared rather than coded.
-
-    name: the stream's name; its records land in `raw.<source_type>_<name>`.
-    path: URL path template; `{scope}` is replaced by the repo or project.
-    primary_key: the record field that identifies it (the raw table's key with the source).
-    cursor_field: the record field an incremental read advances on (None: full read each run).
-    paging: how the endpoint pages (Link header, next-page token, startAt offset, or one page).
-    newest_first: pages come newest first, so a change always alters page one; a 304 on page
-        one then proves nothing changed. Oldest-first lists only prove it when they fit on a page.
-    """
-
-    name: str
-    path: str
-    primary_key: str = "id"
-    cursor_field: str | None = "updated_at"
-    paging: Paging = "link"
-    newest_first: bool = False
-    params: Mapping[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class Page:
-    """Records of one API page and the state to persist once they are committed (None: not yet)."""
-
-    records: list[dict[str, Any]]
-    state: State | None = None
-
-
-@dataclass(frozen=True)
-class Record:
-    """Helper view of a record used by the loader: its key and cursor values."""
-
-    id: str
-    cursor: datetime | None
+__all__ = [
+    "Connector",
+    "Fetched",
+    "Page",
+    "Parent",
+    "Record",
+    "State",
+    "Stream",
+    "fetch_link_pages",
+    "format_time",
+    "overlap",
+    "parse_time",
+    "resume_from",
+]
 
 
 class Connector:
-    """Base class: holds the HTTP client and the source's settings; subclasses add streams."""
+    """Base class: holds the HTTP client and the source's settings, and runs the declared streams."""
 
     source_type: ClassVar[str]
     streams: ClassVar[tuple[Stream, ...]]
     census_stream: ClassVar[str] = "issues"  # the stream whose deletions `census` detects
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """A declaration naming a hook or parent that does not exist fails at import, not mid-run."""
+        super().__init_subclass__(**kwargs)
+        names: set[str] = set()
+        for stream in getattr(cls, "streams", ()):
+            for hook in (stream.reader, stream.first_reader):
+                if hook and not callable(getattr(cls, hook, None)):
+                    raise TypeError(f"{cls.__name__}: stream {stream.name} names no method {hook}")
+            if stream.parent and stream.parent.stream not in names:
+                raise TypeError(
+                    f"{cls.__name__}: stream {stream.name}'s parent {stream.parent.stream} "
+                    "must be declared before it"
+                )
+            names.add(stream.name)
+
     def __init__(self, client: HttpClient, settings: Mapping[str, Any]) -> None:
         self.client = client
         self.settings = settings
+
+    @classmethod
+    def client_for(cls, settings: Mapping[str, Any], token: str) -> HttpClient:
+        """The source's HTTP client with its credentials (secrets come from the environment)."""
+        raise NotImplementedError
 
     def scopes(self) -> list[str]:
         """The repos or projects this source covers."""
@@ -88,7 +99,8 @@ class Connector:
 
     def read(self, scope: str, stream: Stream, state: State | None) -> Iterator[Page]:
         """Yield the stream's pages for one scope, resuming from `state` (None on a first run)."""
-        raise NotImplementedError
+        if self.wanted(scope, stream):
+            yield from read_stream(self, scope, stream, state)
 
     def census(self, scope: str) -> set[str]:
         """Ids of every record of `census_stream` now in the scope; raw rows missing from it were deleted."""
@@ -97,106 +109,39 @@ class Connector:
     def record_key(self, stream: Stream, record: Mapping[str, Any]) -> Record:
         """The record's primary key as a string and its cursor as a UTC datetime (None when unusable).
 
-        The cursor field may be nested (`fields.updated` in Jira).
+        Both fields may be nested (`fields.updated` in Jira, `_parent.id` for a child list).
         """
-        value: Any = record
-        for part in stream.cursor_field.split(".") if stream.cursor_field else []:
-            value = value.get(part) if isinstance(value, Mapping) else None
-        cursor = parse_time(value) if stream.cursor_field and isinstance(value, str) else None
-        return Record(id=str(record[stream.primary_key]), cursor=cursor)
+        key = field_value(record, stream.primary_key)
+        if key is None:
+            raise ConnectorError(f"{stream.name}: a record without its key {stream.primary_key}")
+        return Record(id=str(key), cursor=cursor_time(stream, record))
 
+    # Hooks the read loop calls; override only what a declaration cannot say.
 
-def parse_time(value: str) -> datetime:
-    """Parse tracker timestamps into aware UTC datetimes.
+    def wanted(self, scope: str, stream: Stream) -> bool:
+        """Whether to read the stream under this scope: a site-wide stream only under the first."""
+        return not stream.site_wide or scope == self.scopes()[0]
 
-    GitHub: `2011-04-22T13:33:48Z`. Jira: `2020-06-12T08:15:36.123+0800` (no colon in the offset,
-    which Python 3.11's fromisoformat accepts).
-    """
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    def path_values(self) -> dict[str, Any]:
+        """Values for a stream's path template besides `{scope}` and a child's parent keys."""
+        return {}
 
+    def path(self, stream: Stream, scope: str, **values: Any) -> str:
+        """The stream's path for a scope (and a parent's keys)."""
+        return stream.path.format(scope=scope, **self.path_values(), **values)
 
-def format_time(value: datetime) -> str:
-    """ISO 8601 in UTC with a Z, as GitHub's `since` expects."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    def params(self, stream: Stream) -> dict[str, Any]:
+        """The stream's params with its page size: the source's `per_page` setting, else the style's."""
+        size_param = stream.paging.size_param
+        if size_param is None:
+            return dict(stream.params)
+        return {**stream.params, size_param: int(self.settings.get("per_page", stream.paging.size))}
 
+    @property
+    def overlap_minutes(self) -> float:
+        """How long before the server's answer a write may still be missing from it (`resume_from`)."""
+        return float(self.settings.get("overlap_minutes", 10))
 
-def overlap(cursor: str | None, minutes: float) -> datetime | None:
-    """The cursor moved back by the overlap window, so late writes near it are read again."""
-    if not cursor:
-        return None
-    return parse_time(cursor) - timedelta(minutes=minutes)
-
-
-def resume_from(cursor: str | None, read_at: str | None, minutes: float) -> datetime | None:
-    """Where the next read of a list ordered by update time starts (inclusive), given the newest
-    update read (`cursor`) and when the server answered that read (`read_at`, its Date header).
-
-    A write the server did not list yet when it answered was made at most `minutes` before that
-    answer. When the cursor is older than that window, nothing was in flight: the next read starts
-    just after the cursor, and re-reads nothing. Otherwise it starts at the window, which the cursor
-    is in. Without `read_at`, at the cursor minus the window.
-    """
-    if not cursor:
-        return None
-    newest, window = parse_time(cursor), timedelta(minutes=minutes)
-    if read_at is None:
-        return newest - window
-    if parse_time(read_at) - window > newest:
-        return newest + timedelta(seconds=1)
-    return parse_time(read_at) - window
-
-
-@dataclass
-class Fetched:
-    """One page as fetched: its records, whether the server said 'not modified', and what follows."""
-
-    records: list[dict[str, Any]]
-    url: str
-    etag: str | None = None
-    next_url: str | None = None
-    not_modified: bool = False
-    served_at: str | None = None  # the server's Date header, as a UTC ISO time
-
-
-def fetch_link_pages(
-    client: HttpClient, path: str, params: Mapping[str, Any], etag: str | None = None
-) -> Iterator[Fetched]:
-    """Follow a list endpoint through its `Link: rel="next"` headers, exactly as given.
-
-    `etag` is sent as `If-None-Match` on the first page only; a 304 yields one empty,
-    not_modified page and stops (it costs no rate-limit budget on GitHub). The client refuses a
-    next link that leaves the base_url; a `PageGuard` ends a walk that would not end.
-    """
-    url: str | None = client.url(path)
-    query: Mapping[str, Any] | None = params
-    headers = {"If-None-Match": etag} if etag else None
-    guard = PageGuard(f"GET {redact(client.url(path))}")
-    while url:
-        response, body = client.get_json(url, params=query, headers=headers, ok=frozenset({200, 304}))
-        if response.status_code == 304:
-            yield Fetched(records=[], url=response.url, etag=etag, not_modified=True)
-            return
-        records = guard.page(body)
-        link = response.links.get("next", {}).get("url")
-        next_url = urljoin(response.url, link) if link else None  # a relative link is the page's
-        if next_url:
-            guard.follow(response.url, next_url, "next link")
-        yield Fetched(
-            records=records,
-            url=response.url,
-            etag=response.headers.get("ETag"),
-            next_url=next_url,
-            served_at=_served_at(response.headers.get("Date")),
-        )
-        url, query, headers = next_url, None, None
-
-
-def _served_at(date: str | None) -> str | None:
-    """An HTTP Date header as a UTC ISO time; None when absent or unreadable."""
-    try:
-        return parsedate_to_datetime(date).astimezone(UTC).isoformat() if date else None
-    except (TypeError, ValueError):
-        return None
+    def stream(self, name: str) -> Stream:
+        """The declared stream called `name`."""
+        return next(s for s in self.streams if s.name == name)

@@ -15,46 +15,67 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any, ClassVar
 
-from connectors.base import (
-    Connector,
-    Page,
-    State,
-    Stream,
-    fetch_link_pages,
-    format_time,
-    parse_time,
-    resume_from,
-)
+from connectors.base import Connector, Page, State, Stream, fetch_link_pages, parse_time
 from connectors.http import HttpClient
+from connectors.reads import read_incremental
+from connectors.streams import later
 
 API_VERSION = "2022-11-28"
 
 
+def _issues_only(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The issues list mixes in pull requests; they are read from /pulls, which has more."""
+    return [r for r in records if not is_pull_request(r)]
+
+
+def _events_with_issue_reference(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [_with_issue_reference(event) for event in events]
+
+
 class GitHubConnector(Connector):
+    """Issues and pulls read newest first down to `resume_from` their cursor (issues ask the server
+    `since` it), events down to the highest id stored, milestones whole; every list with its ETag.
+
+    Page one of a newest-first list changes whenever anything in it does, so its ETag proves a
+    quiet stream with one 304. Numbered pages are safe there: an issue edited mid-walk moves to the
+    front, so pages behind it only shift forward (a row read twice); it is read next run. A repo's
+    first issue read is the oldest-first walk of `read_first_issues`.
+    """
+
     source_type: ClassVar[str] = "github"
     streams: ClassVar[tuple[Stream, ...]] = (
         Stream(
             "issues",
             "/repos/{scope}/issues",
             params={"state": "all", "sort": "updated", "direction": "asc"},
+            cursor_param="since",
+            cursor_params={"direction": "desc"},
+            etag=True,
+            shape=_issues_only,
+            first_reader="read_first_issues",
         ),
         Stream(
             "pull_requests",
             "/repos/{scope}/pulls",
             params={"state": "all", "sort": "updated", "direction": "desc"},
             newest_first=True,
+            etag=True,
         ),
         Stream(
             "milestones",
             "/repos/{scope}/milestones",
             cursor_field=None,
             params={"state": "all", "sort": "due_on", "direction": "asc"},
+            etag=True,
         ),
         Stream(
             "issue_events",
             "/repos/{scope}/issues/events",
             cursor_field="created_at",
             newest_first=True,
+            append_only=True,
+            etag=True,
+            shape=_events_with_issue_reference,
         ),
     )
 
@@ -85,18 +106,7 @@ class GitHubConnector(Connector):
         pages = fetch_link_pages(self.client, f"/repos/{scope}/issues", params)
         return {str(r["id"]) for page in pages for r in page.records if not is_pull_request(r)}
 
-    def read(self, scope: str, stream: Stream, state: State | None) -> Iterator[Page]:
-        state = state or {}
-        params = {**stream.params, "per_page": int(self.settings.get("per_page", 100))}
-        path = stream.path.format(scope=scope)
-        if stream.name == "milestones":
-            yield from self._read_full(path, params, state)
-        elif stream.name == "issues" and not state.get("cursor"):
-            yield from self._read_first(path, params, stream)
-        else:
-            yield from self._read_newest_first(path, params, state, stream)
-
-    def _read_first(self, path: str, params: dict[str, Any], stream: Stream) -> Iterator[Page]:
+    def read_first_issues(self, scope: str, stream: Stream, state: State) -> Iterator[Page]:
         """A first read: every issue, oldest first, through the Link header's numbered pages.
 
         Numbered pages cost exactly one request per hundred issues, but an issue edited after its
@@ -108,98 +118,26 @@ class GitHubConnector(Connector):
         seen: dict[Any, str] = {}
         moved_from: datetime | None = None
         cursor: str | None = None
-        for page in fetch_link_pages(self.client, path, params):
+        params = self.params(stream)
+        for page in stream.paging.pages(self.client, self.path(stream, scope), params):
             for record in page.records:
-                updated = record.get(stream.cursor_field)
+                updated = record.get("updated_at")
                 before = seen.get(record["id"])
                 if before and before != updated:
                     moved_from = min(moved_from or parse_time(before), parse_time(before))
                 seen[record["id"]] = updated
-            cursor = _later(cursor, _newest(page.records, stream))
-            done = page.next_url is None and moved_from is None
-            state = {"cursor": cursor, "read_at": page.served_at} if done else None
-            yield Page(_issues_only(page.records), state)
-        if moved_from is not None:
-            yield from self._read_newest_first(path, params, {}, stream, since=moved_from)
-
-    def _read_newest_first(
-        self,
-        path: str,
-        params: dict[str, Any],
-        state: State,
-        stream: Stream,
-        since: datetime | None = None,
-    ) -> Iterator[Page]:
-        """Issues after the first read, pulls and events: newest first, down to where the last
-        read ended; the state is committed at the end of the walk.
-
-        Issues and pulls stop at `resume_from` their cursor (issues ask the server `since` it, so
-        the list ends there); events are immutable and stop at the highest event id stored. Page one
-        of a newest-first list changes whenever anything in it does, so its ETag proves a quiet
-        stream with one 304. Numbered pages are safe here: an issue edited mid-walk moves to the
-        front, so pages behind it only shift forward (a row read twice); it is read next run.
-        """
-        is_events = stream.name == "issue_events"
-        stop_id = int(state["last_id"]) if is_events and state.get("last_id") else None
-        overlap_minutes = float(self.settings.get("overlap_minutes", 10))
-        if since is None and not is_events:
-            since = resume_from(state.get("cursor"), state.get("read_at"), overlap_minutes)
-        if stream.name == "issues":
-            params = {**params, "direction": "desc", "since": format_time(since)} if since else params
-        etag = state.get("etag") if state.get("etag_params") == params else None
-        cursor, last_id = state.get("cursor"), state.get("last_id")
-        new_state: State = {"etag_params": params}
-        for index, page in enumerate(fetch_link_pages(self.client, path, params, etag)):
-            if page.not_modified:
-                yield Page([], None)
-                return
-            if index == 0:
-                new_state |= {"etag": page.etag, "read_at": page.served_at}
-            keep = []
-            done = False
-            for record in page.records:
-                if stop_id is not None and int(record["id"]) <= stop_id:
-                    done = True
-                    break
-                value = record.get(stream.cursor_field)
-                if not is_events and since is not None and value and parse_time(value) < since:
-                    done = True
-                    break
-                keep.append(_with_issue_reference(record) if is_events else record)
-                cursor = _later(cursor, parse_time(value) if value else None)
-                if is_events and (last_id is None or int(record["id"]) > int(last_id)):
-                    last_id = record["id"]
-            final = done or page.next_url is None
-            new_state |= {"cursor": cursor} | ({"last_id": last_id} if is_events else {})
-            yield Page(_issues_only(keep) if stream.name == "issues" else keep, new_state if final else None)
-            if final:
-                return
-
-    def _read_full(self, path: str, params: dict[str, Any], state: State) -> Iterator[Page]:
-        """Milestones: the whole list each run (a few per repo); the state is just the ETag."""
-        pages = fetch_link_pages(self.client, path, params, state.get("etag"))
-        for index, page in enumerate(pages):
-            if page.not_modified:
-                yield Page([], None)
-                return
-            single = index == 0 and page.next_url is None
+            cursor = later(cursor, _newest(page.records))
+            done = page.next_page is None and moved_from is None
             yield Page(
-                page.records, ({"etag": page.etag} if single else {}) if page.next_url is None else None
+                _issues_only(page.records), {"cursor": cursor, "read_at": page.served_at} if done else None
             )
+        if moved_from is not None:
+            yield from read_incremental(self, scope, stream, {}, since=moved_from)
 
 
-def _newest(records: list[dict[str, Any]], stream: Stream) -> datetime | None:
-    """The latest cursor value among a page's records (pull requests included: they share the order)."""
-    return max(
-        (parse_time(r[stream.cursor_field]) for r in records if r.get(stream.cursor_field)), default=None
-    )
-
-
-def _later(cursor: str | None, candidate: datetime | None) -> str | None:
-    """The cursor moved forward to `candidate`, never back; stored as GitHub writes times."""
-    if candidate is None or (cursor is not None and candidate <= parse_time(cursor)):
-        return cursor
-    return format_time(candidate)
+def _newest(records: list[dict[str, Any]]) -> datetime | None:
+    """The latest update among a page's records (pull requests included: they share the order)."""
+    return max((parse_time(r["updated_at"]) for r in records if r.get("updated_at")), default=None)
 
 
 def is_pull_request(issue: Mapping[str, Any]) -> bool:
@@ -210,11 +148,6 @@ def is_pull_request(issue: Mapping[str, Any]) -> bool:
     """
     marker = issue.get("pull_request")
     return isinstance(marker, Mapping) and any(marker.get(key) for key in ("url", "html_url"))
-
-
-def _issues_only(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The issues list mixes in pull requests; they are read from /pulls, which has more."""
-    return [r for r in records if not is_pull_request(r)]
 
 
 def _with_issue_reference(event: dict[str, Any]) -> dict[str, Any]:
