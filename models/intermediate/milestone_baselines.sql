@@ -11,7 +11,7 @@
 --   baseline_at: Start (else the later of creation and first join) plus scope.baseline_grace_days.
 WITH first_joins AS (
     SELECT milestone_id, min(changed_at) AS first_joined_at
-    FROM staging.milestone_membership
+    FROM intermediate.milestone_membership
     WHERE action = 'added'
     GROUP BY milestone_id
 )

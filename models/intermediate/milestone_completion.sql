@@ -21,7 +21,7 @@
 --     min(completed_at, as_of).
 WITH memberships AS (
     SELECT milestone_id, work_item_id, arg_max(action, changed_at) AS last_action
-    FROM staging.milestone_membership
+    FROM intermediate.milestone_membership
     GROUP BY milestone_id, work_item_id
 ),
 scope_now AS (

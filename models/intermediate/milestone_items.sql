@@ -43,7 +43,7 @@ per_item AS (
         arg_max(mm.action, mm.changed_at) FILTER (WHERE mm.changed_at <= i.baseline_at) AS action_at_baseline,
         bool_or(mm.action = 'added' AND mm.changed_at > i.baseline_at AND mm.changed_at < i.measured_at)
             AS joined_after_baseline
-    FROM staging.milestone_membership AS mm
+    FROM intermediate.milestone_membership AS mm
     JOIN instants AS i USING (milestone_id)
     GROUP BY mm.milestone_id, mm.work_item_id
 ),

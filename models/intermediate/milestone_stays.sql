@@ -13,7 +13,7 @@ WITH changes AS (
         changed_at,
         action,
         lead(changed_at) OVER (PARTITION BY milestone_id, work_item_id ORDER BY changed_at) AS next_change_at
-    FROM staging.milestone_membership
+    FROM intermediate.milestone_membership
     WHERE changed_at <= getvariable('as_of')
 )
 SELECT milestone_id, work_item_id, changed_at AS joined_at, next_change_at AS left_at

@@ -21,7 +21,7 @@ WITH ordered AS (
         changed_at,
         status_category,
         lag(status_category) OVER (PARTITION BY work_item_id ORDER BY changed_at) AS previous_category
-    FROM staging.status_changes
+    FROM intermediate.status_changes
 ),
 lifecycle AS (
     SELECT

@@ -24,7 +24,7 @@ WITH intervals AS (
         lead(changed_at) OVER by_time AS valid_to,
         status_category,
         lag(status_category) OVER by_time AS previous_category
-    FROM staging.status_changes
+    FROM intermediate.status_changes
     WINDOW by_time AS (PARTITION BY work_item_id ORDER BY changed_at)
 )
 SELECT

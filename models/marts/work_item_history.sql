@@ -14,4 +14,4 @@ SELECT
     status_category,
     changed_at AS valid_from,
     lead(changed_at) OVER (PARTITION BY work_item_id ORDER BY changed_at) AS valid_to
-FROM staging.status_changes
+FROM intermediate.status_changes

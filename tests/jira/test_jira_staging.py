@@ -1,7 +1,8 @@
 """Jira staging models on recorded payloads and on hand-made issues in the API's shape.
 
 Records are landed the way the pipeline lands them (warehouse.commit_pages with the connector's
-record keys) and built with the model runner, together with the canonical unions they feed.
+record keys) and built with the model runner, together with the canonical unions they feed and the
+shared history models built from those.
 """
 
 from __future__ import annotations
@@ -120,9 +121,14 @@ def land(con: duckdb.DuckDBPyConnection, stream_name: str, scope: str, records: 
 
 def build(con: duckdb.DuckDBPyConnection) -> None:
     params = models.ModelParams.from_config(CONFIG, AS_OF)
-    entities = {"work_items", "status_changes", "milestones", "milestone_membership"}
+    canonical = {"work_items", "item_events", "work_item_milestones", "milestones"}
+    shared = {"intermediate.status_changes", "intermediate.milestone_membership"}
     for model in models.discover():
-        if model.name.startswith("staging.jira__") or model.name.removeprefix("staging.") in entities:
+        if (
+            model.name.startswith("staging.jira__")
+            or model.name.removeprefix("staging.") in canonical
+            or model.name in shared
+        ):
             models.build(con, model, params)
 
 
@@ -240,7 +246,7 @@ def test_resolutions_and_status_overrides(con: duckdb.DuckDBPyConnection) -> Non
 def test_status_history_from_the_changelog(con: duckdb.DuckDBPyConnection) -> None:
     history_rows = rows(
         con,
-        "SELECT changed_at, status, status_category FROM staging.status_changes WHERE work_item_id = 'acme:20001' ORDER BY changed_at",
+        "SELECT changed_at, status, status_category FROM intermediate.status_changes WHERE work_item_id = 'acme:20001' ORDER BY changed_at",
     )
     assert history_rows == [
         {"changed_at": t("2026-01-05T09:00"), "status": "To Do", "status_category": "todo"},
@@ -249,7 +255,7 @@ def test_status_history_from_the_changelog(con: duckdb.DuckDBPyConnection) -> No
     ]
     unknown = rows(
         con,
-        "SELECT status, status_category FROM staging.status_changes WHERE work_item_id = 'acme:20007' ORDER BY changed_at",
+        "SELECT status, status_category FROM intermediate.status_changes WHERE work_item_id = 'acme:20007' ORDER BY changed_at",
     )
     assert unknown == [
         {"status": "Triage", "status_category": "todo"},
@@ -257,8 +263,37 @@ def test_status_history_from_the_changelog(con: duckdb.DuckDBPyConnection) -> No
     ]
     # Issues without status changes start (and stay) in their current status.
     assert rows(
-        con, "SELECT changed_at, status FROM staging.status_changes WHERE work_item_id = 'acme:20002'"
+        con, "SELECT changed_at, status FROM intermediate.status_changes WHERE work_item_id = 'acme:20002'"
     ) == [{"changed_at": t("2026-01-05T09:00"), "status": "完成"}]
+
+
+def test_changelog_becomes_item_events(con: duckdb.DuckDBPyConnection) -> None:
+    def events(work_item_id: str, kinds: str) -> list[tuple[Any, ...]]:
+        return con.execute(
+            f"""
+            SELECT kind, happened_at, coalesce(status || '/' || status_category, milestone_id)
+            FROM staging.item_events WHERE work_item_id = ? AND kind IN ({kinds}) ORDER BY happened_at, seq
+            """,
+            [work_item_id],
+        ).fetchall()
+
+    # Created in the `from` of its first move (history 9001, listed last), then each move.
+    assert events("acme:20001", "'created', 'status_changed'") == [
+        ("created", t("2026-01-05T09:00"), "To Do/todo"),
+        ("status_changed", t("2026-01-06T08:00"), "In Progress/in_progress"),
+        ("status_changed", t("2026-01-12T10:00"), "完成/done"),
+    ]
+    # One Fix Version item with from and to is a leave and a join; a sprint list "3" -> "3, 4" joins 4.
+    assert sorted(events("acme:20005", "'milestone_joined', 'milestone_left'")) == [
+        ("milestone_joined", t("2026-01-06T09:00"), "acme:version:501"),
+        ("milestone_joined", t("2026-01-10T09:00"), "acme:version:502"),
+        ("milestone_joined", t("2026-01-19T09:00"), "acme:sprint:4"),
+        ("milestone_left", t("2026-01-10T09:00"), "acme:version:501"),
+    ]
+    current = con.execute(
+        "SELECT milestone_id FROM staging.work_item_milestones WHERE work_item_id = 'acme:20005' ORDER BY 1"
+    ).fetchall()
+    assert current == [("acme:sprint:3",), ("acme:sprint:4",), ("acme:version:502",)]
 
 
 def test_milestones_from_versions_and_sprints(con: duckdb.DuckDBPyConnection) -> None:
@@ -287,7 +322,7 @@ def test_milestones_from_versions_and_sprints(con: duckdb.DuckDBPyConnection) ->
 def test_membership_from_history_and_current_values(con: duckdb.DuckDBPyConnection) -> None:
     got = con.execute(
         """
-        SELECT work_item_id, milestone_id, changed_at, action FROM staging.milestone_membership
+        SELECT work_item_id, milestone_id, changed_at, action FROM intermediate.milestone_membership
         WHERE work_item_id IN ('acme:20005', 'acme:20006') ORDER BY work_item_id, milestone_id, changed_at
         """
     ).fetchall()

@@ -1,7 +1,7 @@
 -- GitHub issue events that shape status and milestone history: assignment, labels, closing,
 -- reopening and milestone changes, of issues only (pull request events are dropped).
 --
--- Parsed once here so that the status and membership models do not each re-read the raw JSON.
+-- Parsed once here, for item_events, so that the raw JSON is read once.
 -- The connector lands each event with its embedded issue cut to id, number and pull_request.
 --
 -- columns:

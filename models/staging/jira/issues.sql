@@ -1,7 +1,7 @@
 -- Jira issues as landed, parsed once into typed columns, one row per issue, with the site's custom
 -- fields (story points, sprint, epic link, JSM request type) read from the field ids the connector
--- resolved for that site (raw.jira_field_roles), so work_items, status_changes and
--- milestone_membership do not each re-read the raw JSON.
+-- resolved for that site (raw.jira_field_roles), so work_items, item_events and
+-- work_item_milestones do not each re-read the raw JSON.
 --
 -- A role may name several candidate fields (a site often has both "Story Points" and "Story point
 -- estimate"): the first that holds a value for the issue wins. Sprint values are objects on Cloud
