@@ -6,26 +6,29 @@ Each emulator package (`emulators/<type>/__init__.py`) exports one record:
         type="<type>",            # the tracker's config type: served under /<type>, the model is org.<type>
         build=build,              # build(*, seed, scale, as_of, people, clock) -> its in-memory model
         mount=Api,                # mount(model) -> the Mount answering its HTTP API over that model
-        source=demo_source,       # source(base_url, model) -> the tracker's keys of a demo `sources:` entry
+        source=demo_source,       # source(base_url, model) -> its keys of a demo `sources:` entry
         secrets={"token": "demo-token"},  # a credential it accepts, by role (token, email)
         history_days=0,           # see below
     )
 
 `registered()` finds every emulator package under emulators/ (by type, in package name order):
-nothing outside a tracker's folder names it. The connectors' registration (`Tracker.emulator`, the dotted
-path of the package) is how the demo and the contract tests find the emulator of a tracker.
+nothing outside a tracker's folder names it. The connectors' registration names the same package
+(`Tracker.emulator`); the contract tests check that the two agree.
 
 The organisation is built on one shared `Clock` (emulators/org.py), which only moves forward:
 - `build` is called with the clock at `as_of - history_days`. A story that walks the clock through
   its history (GitHub's, stamping each change with the clock's time) sets `history_days` and may
   move the clock up to as_of, never past it. A story that stamps its history itself builds at
   as_of: `history_days=0`. Stories with the longest history are built first; two that walk the
-  clock cannot overlap (the second could not go back), and `generate_org` says so.
+  clock cannot overlap (the second could not go back: `Clock.set` raises).
 - Same seed, same organisation: `build` draws from `random.Random(f"{seed}:<type>...")` of its own,
   so adding a tracker changes no other tracker's data.
-- `source` returns the entry's keys other than `name`, `type`, `base_url` and the secrets' env
-  names (the demo adds those): its scope key with every scope of the model, and any key the
-  emulator needs (Jira's `deployment`).
+- `source(base_url, model)` gets the URL its API is served at (`<server>/<type>`) and returns the
+  demo `sources:` entry's keys other than `name`, `type` and the secrets' env names (the demo adds
+  those): `base_url` (that URL, or a path under it), its scope key listing every scope of the
+  model, and any key the emulator needs (Jira's `deployment`).
+- `secrets` maps each credential role the tracker's connector takes (`token`, `email`: its
+  `secret_fields` without `_env`) to a value the emulator accepts.
 """
 
 from __future__ import annotations

@@ -5,16 +5,15 @@
 The same seed and scale give byte-identical API answers: every random choice comes from
 random.Random seeded per part (never the wall clock or set order). Scale multiplies the number of
 issues and pull requests (about 450 issues at scale 1, 100,000 at scale 222). What the story holds
-is told in emulators/github/story.py.
+is told in each emulator's story.py; each tracker's part comes from its emulator's record
+(emulators/emulated.py), built in the order of `registered()` sorted by history, longest first.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from emulators.github.model import GitHubModel
-from emulators.github.story import HISTORY_DAYS, build_github
-from emulators.jira.story import generate_jira
+from emulators.emulated import registered
 from emulators.org import Clock, Org, Person
 
 DEMO_AS_OF = datetime(2026, 11, 20, 12, tzinfo=UTC)
@@ -44,9 +43,11 @@ def generate_org(seed: int = 7, scale: float = 1.0, as_of: datetime = DEMO_AS_OF
     if as_of.tzinfo is None:
         raise ValueError("as_of needs a time zone (UTC)")
     as_of = as_of.astimezone(UTC).replace(microsecond=0)
-    clock = Clock(as_of - timedelta(days=HISTORY_DAYS))
-    github = GitHubModel(clock)
-    build_github(github, PEOPLE, seed, scale, as_of)
+    emulated = sorted(registered().values(), key=lambda record: -record.history_days)
+    clock = Clock(as_of - timedelta(days=max((record.history_days for record in emulated), default=0)))
+    models = {}
+    for record in emulated:
+        clock.set(as_of - timedelta(days=record.history_days))
+        models[record.type] = record.build(seed=seed, scale=scale, as_of=as_of, people=PEOPLE, clock=clock)
     clock.set(as_of)
-    jira = generate_jira(seed, scale, as_of, clock=clock, people=PEOPLE)
-    return Org(github=github, clock_source=clock, people=PEOPLE, seed=seed, scale=scale, jira=jira)
+    return Org(models=models, clock_source=clock, people=PEOPLE, seed=seed, scale=scale)

@@ -8,11 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from emulators.github.model import GitHubModel
-    from emulators.jira.model import JiraSite
+from typing import Any
 
 
 class Clock:
@@ -46,18 +42,27 @@ class Person:
 
 @dataclass
 class Org:
-    """What the emulators serve: the GitHub model and the Jira site, on one clock."""
+    """What the emulators serve: each tracker's in-memory model by its type, on one clock.
 
-    github: GitHubModel
+    `org.<type>` is that tracker's model (`org.models["<type>"]`).
+    """
+
+    models: dict[str, Any]
     clock_source: Clock
     people: tuple[Person, ...] = ()
     seed: int = 0
     scale: float = 1.0
-    jira: JiraSite | None = None
     as_of: datetime = field(init=False)
 
     def __post_init__(self) -> None:
         self.as_of = self.clock_source.now
+
+    def __getattr__(self, name: str) -> Any:
+        # Only called for names that are not attributes: a tracker's type.
+        models = self.__dict__.get("models", {})
+        if name in models:
+            return models[name]
+        raise AttributeError(f"the organisation has no {name!r} (trackers: {', '.join(models)})")
 
     @property
     def clock(self) -> datetime:

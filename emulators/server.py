@@ -1,10 +1,11 @@
 """One loopback HTTP server for every tracker emulator, each API mounted under its own path prefix.
 
     with EmulatorServer(generate_org()) as srv:
-        client = HttpClient(srv.github_url, headers={"Authorization": "Bearer x"})
+        client = HttpClient(srv.url_of("github"), headers={"Authorization": "Bearer x"})
 
-GitHub answers under /github (like GitHub Enterprise Server's https://HOST/api/v3), Jira under
-/jira (a source's base_url, Cloud and Data Center paths alike). Requests are served concurrently in
+Each tracker of the organisation answers under /<type>, through the API its emulator's record
+mounts (emulators/emulated.py): GitHub under /github (like GitHub Enterprise Server's
+https://HOST/api/v3), Jira under /jira (a source's base_url, Cloud and Data Center paths alike). Requests are served concurrently in
 daemon threads; nothing is printed per request: `request_log` records what was asked.
 
 With `faults=FaultPlan.parse(spec)` (see faults.py) requests meet rate limits, server errors,
@@ -27,21 +28,18 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from emulators.emulated import registered
 from emulators.exchange import Mount, Request, Response, json_bytes
 from emulators.faults import Fault, FaultPlan
-from emulators.github.api import GitHubApi
-from emulators.jira.api import JiraApi
 from emulators.org import Org
 
 log = logging.getLogger(__name__)
 
 
 def default_mounts(org: Org) -> dict[str, Mount]:
-    """The APIs an organisation is served under, by path prefix."""
-    mounts: dict[str, Mount] = {"/github": GitHubApi(org.github)}
-    if org.jira is not None:
-        mounts["/jira"] = JiraApi(org.jira)
-    return mounts
+    """The APIs an organisation is served under, by path prefix: each tracker's under /<type>."""
+    emulated = registered()
+    return {f"/{kind}": emulated[kind].mount(model) for kind, model in org.models.items()}
 
 
 class EmulatorServer:
@@ -98,14 +96,16 @@ class EmulatorServer:
         host, port = self._httpd.server_address[:2]
         return f"http://{host}:{port}"
 
-    @property
-    def github_url(self) -> str:
-        return f"{self.url}/github"
+    def url_of(self, kind: str) -> str:
+        """Where the tracker of type `kind` is served: its source's base_url."""
+        return f"{self.url}/{kind}"
 
-    @property
-    def jira_url(self) -> str:
-        """A Jira source's base_url (Cloud and Data Center paths are both served under it)."""
-        return f"{self.url}/jira"
+    def __getattr__(self, name: str) -> str:
+        # `server.<type>_url`, as tests write it: only called for names that are not attributes.
+        kind = name.removesuffix("_url")
+        if kind != name and f"/{kind}" in self.__dict__.get("mounts", {}):
+            return self.url_of(kind)
+        raise AttributeError(name)
 
     @property
     def request_log(self) -> list[dict[str, Any]]:

@@ -65,7 +65,7 @@ def parser() -> argparse.ArgumentParser:
     where.add_argument("--config", type=Path)
     where.add_argument("--warehouse", type=Path, help="a published warehouse file (default: the config's)")
 
-    emulate = commands.add_parser("emulate", help="serve the GitHub and Jira emulators until stopped")
+    emulate = commands.add_parser("emulate", help="serve every tracker's emulator until stopped")
     emulate.add_argument("--port", type=int, default=8765)
     emulate.add_argument("--scale", type=float, default=1.0)
     emulate.add_argument("--seed", type=int, default=7)

@@ -1,7 +1,8 @@
 """`trackerlake demo` and `trackerlake emulate`: the pipeline against the built-in emulators.
 
 The only project module that imports `emulators` (tests and benchmarks do too): the emulators
-stand in for GitHub and Jira on loopback and speak their real HTTP APIs.
+stand in for each registered tracker on loopback and speak its real HTTP API. Each source of the
+demo config comes from the tracker's emulator record (emulators/emulated.py).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from typing import Any
 
 import yaml
 
+from connectors import TRACKERS
+from emulators.emulated import registered
 from emulators.faults import FaultPlan
 from emulators.generator import DEMO_AS_OF, generate_org
 from emulators.org import Org
@@ -21,52 +24,52 @@ from emulators.server import EmulatorServer
 from pipelines import config as config_module
 from pipelines.cli import run_and_report
 
-# The emulators accept any non-empty token (and, for Jira Cloud, any email), as the real APIs
-# accept any valid one.
-TOKEN_ENV = "TRACKERLAKE_EMULATOR_TOKEN"
-EMAIL_ENV = "TRACKERLAKE_EMULATOR_EMAIL"
+
+def secret_env(role: str) -> str:
+    """The environment variable the demo config names for a credential (`token`, `email`)."""
+    return f"TRACKERLAKE_EMULATOR_{role.upper()}"
+
+
+# The emulators accept any non-empty token (and any email where a tracker takes one), as the real
+# APIs accept any valid one.
+TOKEN_ENV = secret_env("token")
+EMAIL_ENV = secret_env("email")
 DEMO_TOKEN = "demo-token"
 DEMO_EMAIL = "demo@example.com"
 
 
-def repo_names(org: Org) -> list[str]:
-    return [repo.full_name for repo in org.github.repos.values()]
+def demo_sources(org: Org, url: str) -> list[dict[str, Any]]:
+    """One source per registered tracker the organisation emulates, served under `url`/<type>."""
+    emulated = registered()
+    sources = []
+    for kind, model in org.models.items():
+        if kind in TRACKERS:
+            record = emulated[kind]
+            secrets = {f"{role}_env": secret_env(role) for role in record.secrets}
+            sources.append(
+                {"name": f"demo-{kind}", "type": kind, **secrets, **record.source(f"{url}/{kind}", model)}
+            )
+    return sources
 
 
-def scope_names(org: Org) -> list[str]:
-    """GitHub repos and Jira projects of the organisation, for messages."""
-    return repo_names(org) + (sorted(org.jira.projects) if org.jira is not None else [])
+def scope_names(sources: list[dict[str, Any]]) -> list[str]:
+    """Every source's scopes (repos, projects), for messages."""
+    return [scope for source in sources for scope in source[TRACKERS[source["type"]].scope_key]]
 
 
 def emulator_config(org: Org, url: str, warehouse: Path, work_dir: Path | None = None) -> dict[str, Any]:
     """A trackerlake.yaml (as a dict) whose sources are the emulated organisation's trackers."""
-    config: dict[str, Any] = {
-        "warehouse": str(warehouse),
-        "sources": [
-            {
-                "name": "demo-github",
-                "type": "github",
-                "base_url": f"{url}/github",
-                "token_env": TOKEN_ENV,
-                "repos": repo_names(org),
-            }
-        ],
-    }
-    if org.jira is not None:
-        config["sources"].append(
-            {
-                "name": "demo-jira",
-                "type": "jira",
-                "base_url": f"{url}/jira",
-                "deployment": "cloud",
-                "email_env": EMAIL_ENV,
-                "token_env": TOKEN_ENV,
-                "projects": sorted(org.jira.projects),
-            }
-        )
+    config: dict[str, Any] = {"warehouse": str(warehouse), "sources": demo_sources(org, url)}
     if work_dir is not None:
         config["work_dir"] = str(work_dir)
     return config
+
+
+def set_demo_secrets() -> None:
+    """Each emulated tracker's credentials in the environment, unless already set."""
+    for record in registered().values():
+        for role, value in record.secrets.items():
+            os.environ.setdefault(secret_env(role), value)
 
 
 def write_config(path: Path, config: dict[str, Any]) -> Path:
@@ -82,13 +85,11 @@ def run_demo(warehouse: Path, scale: float = 1.0, seed: int = 7) -> int:
     same seed gives the same warehouse; `as_of` is the organisation's fixed instant.
     """
     org = generate_org(seed=seed, scale=scale)
-    os.environ.setdefault(TOKEN_ENV, DEMO_TOKEN)
-    os.environ.setdefault(EMAIL_ENV, DEMO_EMAIL)
+    set_demo_secrets()
     with tempfile.TemporaryDirectory(prefix="trackerlake-demo-") as tmp, EmulatorServer(org) as server:
-        path = write_config(
-            Path(tmp) / "trackerlake.yaml", emulator_config(org, server.url, warehouse.resolve(), Path(tmp))
-        )
-        print(f"Emulators on {server.url}: {', '.join(scope_names(org))}")
+        config = emulator_config(org, server.url, warehouse.resolve(), Path(tmp))
+        path = write_config(Path(tmp) / "trackerlake.yaml", config)
+        print(f"Emulators on {server.url}: {', '.join(scope_names(config['sources']))}")
         return run_and_report(config_module.load(path), path, DEMO_AS_OF)
 
 
@@ -113,11 +114,14 @@ def serve(
     with EmulatorServer(org, port=port, faults=plan) as server:
         if write_config_to is not None:
             warehouse = write_config_to.parent / "data" / "trackerlake.duckdb"
-            write_config(write_config_to, emulator_config(org, server.url, warehouse))
-            print(f"Wrote {write_config_to}; export {TOKEN_ENV} and {EMAIL_ENV} (any values) before running.")
-        print(
-            f"Emulators on {server.url} (GitHub at {server.url}/github, Jira at {server.url}/jira). Ctrl-C stops them."
-        )
+            config = emulator_config(org, server.url, warehouse)
+            write_config(write_config_to, config)
+            names = sorted(
+                {env for source in config["sources"] for key, env in source.items() if key.endswith("_env")}
+            )
+            print(f"Wrote {write_config_to}; export {' and '.join(names)} (any values) before running.")
+        served = ", ".join(f"{kind} at {server.url_of(kind)}" for kind in org.models)
+        print(f"Emulators on {server.url} ({served}). Ctrl-C stops them.")
         if plan is not None:
             print(
                 f"Faults: {plan.describe()}. GET {server.url}/_faults counts them; "
