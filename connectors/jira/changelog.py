@@ -42,7 +42,7 @@ def _cloud_histories_oldest_first(client: HttpClient, key: str) -> list[dict[str
     histories: list[dict[str, Any]] = []
     seen: set[str] = set()
     for page in offset_pages(client, f"/rest/api/3/issue/{key}/changelog", {"maxResults": CHANGELOG_PAGE}):
-        for history in page.items:
+        for history in page.records:
             # A history written while paging shifts the offsets; keep each one once.
             if str(history.get("id")) not in seen:
                 seen.add(str(history.get("id")))

@@ -12,6 +12,10 @@ Streams and their state (`ops.sync_state`):
 - `versions` per project, `sprints` per owning project: full lists each run (a few hundred at
   most), read only when the source's `milestones` names them; state `{}`.
 
+The base read loop runs `statuses` and `versions` from their declarations; `fields`, `field_roles`,
+`issues` and `sprints` are hooks (`read_*`): the site's field list is fetched once and shared, issue
+search keeps its own cursor rules (jira_search), sprints are grouped across shared boards.
+
 What it gets right that incumbents did not (shared spec trackers.md): custom field ids resolved
 per site, complete changelogs, epoch-ms JQL with an overlap, a token loop guard, sprints of shared
 boards counted once, and an id census for deletions (`census`).
@@ -33,23 +37,57 @@ from connectors.jira.fields import (
     resolve_field_roles,
     role_records,
 )
-from connectors.jira.milestones import sprints_by_project, version_pages
+from connectors.jira.milestones import PAGE_SIZE, sprints_by_project
 from connectors.jira.search import CLOUD_SEARCH, IssueReader, issue_fields
+from connectors.jira.search import PAGE_SIZE as SEARCH_PAGE
+from connectors.paging import Offset, Single, Token
 
-SITE_STREAMS = frozenset({"fields", "field_roles", "statuses"})
+MILESTONE_STREAMS = ("versions", "sprints")  # read when the source's `milestones` names them
 log = logging.getLogger(__name__)
 
 
 class JiraConnector(Connector):
     source_type: ClassVar[str] = "jira"
     streams: ClassVar[tuple[Stream, ...]] = (
-        Stream("fields", "/rest/api/{api}/field", cursor_field=None, paging="none"),
-        Stream("field_roles", "/rest/api/{api}/field", primary_key="role", cursor_field=None, paging="none"),
-        Stream("statuses", "/rest/api/{api}/status", cursor_field=None, paging="none"),
-        # Data Center: /rest/api/2/search with startAt offsets.
-        Stream("issues", CLOUD_SEARCH, cursor_field="fields.updated", paging="token"),
-        Stream("versions", "/rest/api/{api}/project/{scope}/version", cursor_field=None, paging="offset"),
-        Stream("sprints", "/rest/agile/1.0/board/{board}/sprint", cursor_field=None, paging="offset"),
+        Stream(
+            "fields",
+            "/rest/api/{api}/field",
+            cursor_field=None,
+            paging=Single(),
+            site_wide=True,
+            reader="read_fields",
+        ),
+        Stream(
+            "field_roles",
+            "/rest/api/{api}/field",
+            primary_key="role",
+            cursor_field=None,
+            paging=Single(),
+            site_wide=True,
+            reader="read_field_roles",
+        ),
+        Stream("statuses", "/rest/api/{api}/status", cursor_field=None, paging=Single(), site_wide=True),
+        # Cloud's token search; Data Center: /rest/api/2/search with startAt offsets (IssueReader).
+        Stream(
+            "issues",
+            CLOUD_SEARCH,
+            cursor_field="fields.updated",
+            paging=Token(size=SEARCH_PAGE),
+            reader="read_issues",
+        ),
+        Stream(
+            "versions",
+            "/rest/api/{api}/project/{scope}/version",
+            cursor_field=None,
+            paging=Offset(size=PAGE_SIZE),
+        ),
+        Stream(
+            "sprints",
+            "/rest/agile/1.0/board/{board}/sprint",
+            cursor_field=None,
+            paging=Offset(size=PAGE_SIZE),
+            reader="read_sprints",
+        ),
     )
 
     def __init__(self, client: HttpClient, settings: Mapping[str, Any]) -> None:
@@ -81,19 +119,31 @@ class JiraConnector(Connector):
         for project in self.scopes():
             self.client.request("GET", f"/rest/api/{self.api}/project/{project}")
 
-    def read(self, scope: str, stream: Stream, state: State | None) -> Iterator[Page]:
-        if stream.name in SITE_STREAMS:
-            if scope == self.scopes()[0]:
-                yield self._site_page(stream.name, state or {})
-        elif stream.name == "issues":
-            yield from self._issue_reader(state).read(scope, state)
-        elif stream.name in self.settings.get("milestones", ("versions", "sprints")):
-            if stream.name == "versions":
-                for records in version_pages(self.client, self.api, scope):
-                    yield Page(records, None)
-            else:
-                yield Page(self._site_sprints().get(scope, []), None)
-            yield Page([], {})
+    def wanted(self, scope: str, stream: Stream) -> bool:
+        """Site streams under the first project only; versions and sprints when `milestones` names them."""
+        chosen = self.settings.get("milestones", MILESTONE_STREAMS)
+        return super().wanted(scope, stream) and (
+            stream.name not in MILESTONE_STREAMS or stream.name in chosen
+        )
+
+    def path_values(self) -> dict[str, Any]:
+        return {"api": self.api}
+
+    def read_fields(self, scope: str, stream: Stream, state: State) -> Iterator[Page]:
+        """The site's field list, fetched once per run: field roles and the issue reader use it too."""
+        yield Page(self._site_fields(), {})
+
+    def read_field_roles(self, scope: str, stream: Stream, state: State) -> Iterator[Page]:
+        overrides = self.settings.get("fields") or {}
+        roles, kept = self.field_roles(state.get("roles"))
+        yield Page(role_records(roles, overrides, kept), {"roles": remembered(roles, overrides)})
+
+    def read_issues(self, scope: str, stream: Stream, state: State) -> Iterator[Page]:
+        yield from self._issue_reader(state).read(scope, state)
+
+    def read_sprints(self, scope: str, stream: Stream, state: State) -> Iterator[Page]:
+        """The project's sprints from one walk of every project's boards (shared boards count once)."""
+        yield Page(self._site_sprints().get(scope, []), {})
 
     def census(self, scope: str) -> set[str]:
         """Ids of every issue now in the project; raw issues missing from it were deleted or moved."""
@@ -120,7 +170,7 @@ class JiraConnector(Connector):
             self.client,
             str(self.settings.get("deployment", "cloud")),
             issue_fields(roles),
-            float(self.settings.get("overlap_minutes", 10)),
+            self.overlap_minutes,
             remembered(roles, self.settings.get("fields")),
         )
 
@@ -136,12 +186,3 @@ class JiraConnector(Connector):
             if self._sprints is None:
                 self._sprints = sprints_by_project(self.client, self.scopes())
             return self._sprints
-
-    def _site_page(self, stream: str, state: State) -> Page:
-        if stream == "fields":
-            return Page(self._site_fields(), {})
-        if stream == "field_roles":
-            overrides = self.settings.get("fields") or {}
-            roles, kept = self.field_roles(state.get("roles"))
-            return Page(role_records(roles, overrides, kept), {"roles": remembered(roles, overrides)})
-        return Page(self.client.get_json(f"/rest/api/{self.api}/status")[1], {})

@@ -10,7 +10,7 @@ in an added `_trackerlake` key. Kanban boards have no sprints and answer 400: th
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from connectors.http import HttpClient
@@ -18,12 +18,6 @@ from connectors.jira.paging import offset_pages
 
 AGILE = "/rest/agile/1.0"
 PAGE_SIZE = 50  # the agile and version endpoints' usual ceiling
-
-
-def version_pages(client: HttpClient, api: str, project: str) -> Iterator[list[dict[str, Any]]]:
-    """`/project/{key}/version` pages (startAt, isLast): every version, released or not."""
-    for page in offset_pages(client, f"/rest/api/{api}/project/{project}/version", {"maxResults": PAGE_SIZE}):
-        yield page.items
 
 
 def sprints_by_project(client: HttpClient, projects: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
@@ -39,7 +33,7 @@ def sprints_by_project(client: HttpClient, projects: Sequence[str]) -> dict[str,
             ok=frozenset({200, 404}),
         )
         for page in pages:
-            for board in page.items:
+            for board in page.records:
                 boards.setdefault(board["id"], board)
                 listed_by.setdefault(board["id"], []).append(project)
     owner = {
@@ -53,7 +47,7 @@ def sprints_by_project(client: HttpClient, projects: Sequence[str]) -> dict[str,
             client, f"{AGILE}/board/{board_id}/sprint", {"maxResults": PAGE_SIZE}, ok=frozenset({200, 400})
         )
         for page in pages:
-            for sprint in page.items:
+            for sprint in page.records:
                 sprints.setdefault(sprint["id"], sprint)
                 seen_on.setdefault(sprint["id"], []).append(board_id)
 

@@ -168,14 +168,14 @@ class IssueReader:
         for page in offset_pages(
             self.client, DATACENTER_SEARCH, self._params(jql), key="issues", start_at=walk["start_at"]
         ):
-            records = self._fresh(page.items, seen)
+            records = self._fresh(page.records, seen)
             newest = max((t for t in map(updated_at, records) if t and t <= started_at), default=None)
             if newest and (walk["newest"] is None or newest > parse_time(walk["newest"])):
                 walk["newest"] = iso(newest)
             if page.total is not None:
                 walk["shrank"] = walk["shrank"] or (walk["total"] is not None and page.total < walk["total"])
                 walk["total"] = page.total
-            walk["start_at"] = page.start_at + len(page.items)
+            walk["start_at"] = page.start_at + len(page.records)
             yield Page(records, self._state(cursor) | {"walk": dict(walk)})
         newest = walk["newest"]
         if not walk["shrank"] and newest and (cursor is None or parse_time(newest) > parse_time(cursor)):
@@ -230,7 +230,7 @@ class IssueReader:
         ids: set[str] = set()
         totals: set[int] = set()
         for page in offset_pages(self.client, DATACENTER_SEARCH, params, key="issues"):
-            ids |= {str(i["id"]) for i in page.items}
+            ids |= {str(i["id"]) for i in page.records}
             if page.total is not None:
                 totals.add(int(page.total))
         complete = len(totals) <= 1 and (not totals or len(ids) == next(iter(totals)))
