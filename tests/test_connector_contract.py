@@ -1,38 +1,31 @@
 """The contract every connector passes, run against each registered tracker's emulator.
 
-A data engineer adding a tracker registers its connector in `connectors.CONNECTORS` and its
-emulator in `EMULATED` below; these tests then hold it to what the pipeline relies on.
+A data engineer adding a tracker registers it (`TRACKER` in connectors/<type>/, one line in
+connectors/__init__.py) with `emulator="emulators.<type>"`, whose package exports `EMULATED`
+(emulators/emulated.py); these tests then hold it to what the pipeline relies on, reading the
+emulated organisation's demo source through the tracker's own config model.
 """
 
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC
+from importlib import import_module
 from pathlib import Path
-from typing import Any
+from typing import get_args
 
 import pytest
 
-from connectors import CONNECTORS
+from connectors import PACKAGES, TRACKERS
 from connectors.base import Connector
 from connectors.http import ConnectorError
+from emulators.emulated import registered
 from emulators.generator import generate_org
 from emulators.server import EmulatorServer
 
 ROOT = Path(__file__).resolve().parents[1]
-
-# type -> (settings for the emulated organisation at `url`, secrets)
-EMULATED: dict[str, Callable[[str], tuple[dict[str, Any], dict[str, str]]]] = {
-    "github": lambda url: (
-        {"base_url": f"{url}/github", "repos": ["acme/web", "acme/api"], "per_page": 50},
-        {"token": "t"},
-    ),
-    "jira": lambda url: (
-        {"base_url": f"{url}/jira", "deployment": "cloud", "projects": ["PAY", "WEB"]},
-        {"token": "t", "email": "e@example.com"},
-    ),
-}
+EMULATED = sorted(kind for kind, tracker in TRACKERS.items() if tracker.emulator)
 
 
 @pytest.fixture(scope="module")
@@ -42,9 +35,14 @@ def server() -> Iterator[EmulatorServer]:
 
 
 def connector(kind: str, server: EmulatorServer, **secrets: str) -> Connector:
-    settings, default_secrets = EMULATED[kind](server.url)
-    cls = CONNECTORS[kind]
-    return cls(cls.client_for(settings, **(secrets or default_secrets)), settings)
+    """The tracker's connector on the emulated organisation's demo source, validated as a config is."""
+    tracker, record = TRACKERS[kind], registered()[kind]
+    entry = record.source(server.url_of(kind), server.org.models[kind])
+    names = {f"{role}_env": f"CONTRACT_{role.upper()}" for role in record.secrets}  # never read
+    source = tracker.source.model_validate({"name": "contract", "type": kind, **names, **entry})
+    settings = source.model_dump(mode="json")
+    cls = tracker.connector
+    return cls(cls.client_for(settings, **(secrets or record.secrets)), settings)
 
 
 def read_all(conn: Connector, states: dict | None = None) -> tuple[dict, dict]:
@@ -61,19 +59,34 @@ def read_all(conn: Connector, states: dict | None = None) -> tuple[dict, dict]:
     return records, final
 
 
-def test_every_registered_connector_has_an_emulator() -> None:
-    assert set(CONNECTORS) == set(EMULATED)
+def test_each_tracker_is_registered_from_its_own_folder() -> None:
+    for package, tracker in zip(PACKAGES, TRACKERS.values(), strict=True):
+        assert package == f"connectors.{tracker.type}"
+        assert tracker.connector.source_type == tracker.type
+        assert tracker.connector.__module__.startswith(f"{package}.")
+        assert get_args(tracker.source.model_fields["type"].annotation) == (tracker.type,)
+        assert tracker.scope_key in tracker.source.model_fields
+        assert all(
+            key.endswith("_env") and key in tracker.source.model_fields for key in tracker.secret_fields
+        )
 
 
-@pytest.mark.parametrize("kind", sorted(EMULATED))
+def test_every_emulator_is_the_one_its_tracker_registers() -> None:
+    assert sorted(registered()) == EMULATED
+    for kind in EMULATED:
+        assert import_module(TRACKERS[kind].emulator).EMULATED is registered()[kind]
+        assert registered()[kind].type == kind
+
+
+@pytest.mark.parametrize("kind", EMULATED)
 def test_streams_are_declared(kind: str) -> None:
-    cls = CONNECTORS[kind]
+    cls = TRACKERS[kind].connector
     names = [s.name for s in cls.streams]
     assert len(names) == len(set(names)) and cls.census_stream in names
     assert all(s.primary_key and s.path for s in cls.streams)
 
 
-@pytest.mark.parametrize("kind", sorted(EMULATED))
+@pytest.mark.parametrize("kind", EMULATED)
 def test_first_read_lands_keyed_records_and_commits_a_state(kind: str, server: EmulatorServer) -> None:
     conn = connector(kind, server)
     records, final = read_all(conn)
@@ -89,7 +102,7 @@ def test_first_read_lands_keyed_records_and_commits_a_state(kind: str, server: E
     assert all(final.get(key) is not None for key in records)
 
 
-@pytest.mark.parametrize("kind", sorted(EMULATED))
+@pytest.mark.parametrize("kind", EMULATED)
 def test_second_read_from_the_states_is_cheap(kind: str, server: EmulatorServer) -> None:
     conn = connector(kind, server)
     first, states = read_all(conn)
@@ -101,7 +114,7 @@ def test_second_read_from_the_states_is_cheap(kind: str, server: EmulatorServer)
     assert again.client.requests < conn.client.requests
 
 
-@pytest.mark.parametrize("kind", sorted(EMULATED))
+@pytest.mark.parametrize("kind", EMULATED)
 def test_census_lists_what_a_full_read_lands(kind: str, server: EmulatorServer) -> None:
     conn = connector(kind, server)
     records, _ = read_all(conn)
@@ -111,12 +124,11 @@ def test_census_lists_what_a_full_read_lands(kind: str, server: EmulatorServer) 
         assert conn.census(scope) == landed
 
 
-@pytest.mark.parametrize("kind", sorted(EMULATED))
+@pytest.mark.parametrize("kind", EMULATED)
 def test_check_passes_and_a_missing_token_is_refused(kind: str, server: EmulatorServer) -> None:
     connector(kind, server).check()
-    _, secrets = EMULATED[kind](server.url)
     with pytest.raises(ConnectorError, match="401"):
-        connector(kind, server, **{**secrets, "token": ""}).check()
+        connector(kind, server, **{**registered()[kind].secrets, "token": ""}).check()
 
 
 def imports_of(path: Path) -> set[str]:
