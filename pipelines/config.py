@@ -18,7 +18,7 @@ import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from connectors import TRACKERS
-from connectors.source_config import TEN_YEARS, SourceBase, Strict, count, listed_once, number
+from connectors.source_config import TEN_YEARS, SourceBase, Strict, check_env_name, count, listed_once, number
 from pipelines import cron
 
 DEFAULT_CONFIG = Path("trackerlake.yaml")
@@ -109,6 +109,29 @@ class Publish(Strict):
         return ("marts", "ops", *self.include)
 
 
+class Lakehouse(Strict):
+    """A DuckLake catalog the sources land in and the marts are published to (pipelines/lakehouse.py,
+    docs/scaling.md). `none` keeps everything in DuckDB files; the connection string is only named."""
+
+    catalog: Literal["none", "duckdb", "postgres"] = "none"
+    dsn_env: str | None = None
+    path: Path | None = None
+    data_path: str | None = None
+
+    @field_validator("dsn_env")
+    @classmethod
+    def _dsn_env(cls, value: str | None) -> str | None:
+        return check_env_name(value)
+
+    @model_validator(mode="after")
+    def _postgres_dsn(self) -> Lakehouse:
+        if self.catalog == "postgres" and self.dsn_env is None:
+            raise ValueError(
+                "catalog postgres needs dsn_env, the environment variable holding its connection string"
+            )
+        return self
+
+
 class Config(Strict):
     warehouse: Path = Path("data/trackerlake.duckdb")
     work_dir: Path | None = None
@@ -119,6 +142,7 @@ class Config(Strict):
     scope: Scope = Scope()
     schedule: Schedule = Schedule()
     publish: Publish = Publish()
+    lakehouse: Lakehouse = Lakehouse()
     as_of: datetime | None = None
 
     @model_validator(mode="after")
@@ -214,6 +238,11 @@ def parse(raw: dict[str, Any], path: Path | str = "<config>") -> Config:
         updates["warehouse"] = base / config.warehouse
     if config.work_dir is not None and not config.work_dir.is_absolute():
         updates["work_dir"] = base / config.work_dir
+    lake = config.lakehouse
+    if lake.path is not None and not lake.path.is_absolute():
+        updates["lakehouse"] = lake = lake.model_copy(update={"path": base / lake.path})
+    if lake.data_path is not None and "://" not in lake.data_path and not Path(lake.data_path).is_absolute():
+        updates["lakehouse"] = lake.model_copy(update={"data_path": str(base / lake.data_path)})
     if config.as_of is not None and config.as_of.tzinfo is None:
         updates["as_of"] = config.as_of.replace(tzinfo=UTC)
     config = config.model_copy(update=updates) if updates else config
