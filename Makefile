@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 UV := $(BIN)/uv
 
-.PHONY: venv demo test lint bench bench-peers reliability screenshots clean
+.PHONY: venv demo test test-lakehouse lint bench bench-peers reliability screenshots clean
 
 $(UV):
 	$(PY) -m venv $(VENV)
@@ -41,6 +41,26 @@ $(PEERS)/bin/python: $(UV)
 
 bench-peers: venv $(PEERS)/bin/python
 	$(BIN)/python -m bench.peers --python $(PEERS)/bin/python
+
+# DuckLake on PostgreSQL (docs/scaling.md). Offline, DuckDB's extensions come only as pip packages,
+# built for DuckDB 1.5.5 at the newest, and an extension loads only into its own DuckDB: this venv is
+# uv.lock's with DuckDB overridden to 1.5.5 and the DuckLake and PostgreSQL client extensions added.
+# PostgreSQL is Debian's package (the tests start their own server as its `postgres` user).
+LAKEHOUSE := .venv-lakehouse
+LAKEHOUSE_DUCKDB := 1.5.5
+$(LAKEHOUSE)/.synced: $(UV) pyproject.toml uv.lock
+	$(UV) venv --quiet --allow-existing --python $(BIN)/python $(LAKEHOUSE)
+	$(UV) export --quiet --frozen --no-hashes --extra dev --no-emit-project -o $(LAKEHOUSE)/requirements.txt
+	echo "duckdb==$(LAKEHOUSE_DUCKDB)" > $(LAKEHOUSE)/overrides.txt
+	$(UV) pip install --quiet --compile-bytecode --python $(LAKEHOUSE)/bin/python \
+		-r $(LAKEHOUSE)/requirements.txt --override $(LAKEHOUSE)/overrides.txt -e . \
+		duckdb-extension-ducklake==$(LAKEHOUSE_DUCKDB) duckdb-extension-postgres-scanner==$(LAKEHOUSE_DUCKDB)
+	touch $@
+
+test-lakehouse: venv $(LAKEHOUSE)/.synced
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; }
+	TRACKERLAKE_REQUIRE_LAKEHOUSE=1 $(LAKEHOUSE)/bin/pytest -q tests/lakehouse
 
 # The whole reliability suite, long versions included (plain `pytest` runs only the short ones).
 reliability: venv
