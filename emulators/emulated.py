@@ -29,6 +29,9 @@ The organisation is built on one shared `Clock` (emulators/org.py), which only m
   model, and any key the emulator needs (Jira's `deployment`).
 - `secrets` maps each credential role the tracker's connector takes (`token`, `email`: its
   `secret_fields` without `_env`) to a value the emulator accepts.
+- `faults` (optional) says how the tracker meets a fault plan (emulators/faults.py): the shape of
+  its refusals, its issue listing (where a `move` edit lands mid-walk; its mount then has
+  `edit_served_issue`) and the changes `churn` may make to its model between runs.
 """
 
 from __future__ import annotations
@@ -36,8 +39,9 @@ from __future__ import annotations
 import functools
 import importlib
 import pkgutil
+import random
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -52,6 +56,28 @@ class Build(Protocol):
     ) -> Any: ...
 
 
+def message_body(message: str) -> Any:
+    """An error answer's JSON body, as most REST APIs shape it."""
+    return {"message": message}
+
+
+# change(model, rng, retitle) -> whether it changed anything: one edit, deletion or transfer,
+# choosing with `rng` only; `retitle` gives an edited title a numbered mark.
+Change = Callable[[Any, random.Random, Callable[[str], str]], bool]
+
+
+@dataclass(frozen=True)
+class Faults:
+    """How a tracker meets the fault plan; the defaults fit a tracker with none of its own."""
+
+    error_body: Callable[[str], Any] = message_body  # the JSON body of a refusal with this message
+    throttled: str = "Too many requests."  # a 429's message
+    throttled_headers: tuple[tuple[str, str], ...] = ()  # a 429's own headers besides Retry-After
+    secondary: str | None = None  # the 403 message of a secondary rate limit, where it has one
+    listing: str | None = None  # regex of its issue listing's path under the mount (a GET)
+    changes: Mapping[str, Change] = field(default_factory=dict)  # by churn kind: edit, delete, transfer
+
+
 @dataclass(frozen=True)
 class Emulated:
     """One tracker's emulator (the module docstring says what each field must do)."""
@@ -62,6 +88,7 @@ class Emulated:
     source: Callable[[str, Any], dict[str, Any]]
     secrets: Mapping[str, str]
     history_days: int = 0
+    faults: Faults = Faults()
 
 
 @functools.cache

@@ -20,6 +20,7 @@ afresh, as a flaky network would.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import random
@@ -31,8 +32,8 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
+from emulators.emulated import Faults, registered
 from emulators.exchange import Response, json_bytes
-from emulators.github.api import SECONDARY_MESSAGE
 from emulators.org import Org
 
 T = TypeVar("T")
@@ -43,10 +44,9 @@ REQUEST_FAULTS = (*STATUS_FAULTS, "reset", "cut", "slow", "truncate", "token_rep
 CHURN_FAULTS = ("edit", "delete", "transfer")
 SETTINGS: dict[str, Callable[[str], Any]] = {"seed": int, "retry_after": int, "slow_seconds": float}
 
-GITHUB_ISSUES = re.compile(r"^/github/(repos/[^/]+/[^/]+|repositories/\d+)/issues$")
-JIRA_SEARCH = re.compile(r"^/jira/rest/api/[23]/search(/jql)?$")
 EDIT_MARK = re.compile(r" \[edit \d+\]$")
 
+UNKNOWN = Faults()  # how a path under no tracker's mount is refused
 SERVER_ERRORS = {"500": "Internal server error", "502": "Bad gateway", "503": "Service unavailable"}
 
 
@@ -62,11 +62,11 @@ class Rule:
         if not path.startswith(self.prefix):
             return False
         if self.kind.startswith("secondary"):
-            return path.startswith("/github/")  # GitHub's own kind of refusal
+            return _faults_of(path).secondary is not None  # a tracker's own kind of refusal
         if self.kind == "token_repeat":
             return "nextPageToken" in query or b"nextPageToken" in body
         if self.kind == "move":
-            return method == "GET" and bool(GITHUB_ISSUES.match(path) or JIRA_SEARCH.match(path))
+            return method == "GET" and _is_listing(path)
         return True
 
 
@@ -94,20 +94,19 @@ class Fault:
         """The refusal a status fault answers with instead of the API's answer; None for the rest."""
         if self.kind not in STATUS_FAULTS:
             return None
-        jira = path.startswith("/jira/")
+        tracker = _faults_of(path)
         if self.kind.startswith("secondary"):
-            status, message = 403, SECONDARY_MESSAGE
+            status, message = 403, tracker.secondary or ""
         elif self.kind.startswith("429"):
-            status, message = 429, "Rate limit exceeded." if jira else "Too many requests."
+            status, message = 429, tracker.throttled
         else:
             status, message = int(self.kind), SERVER_ERRORS[self.kind]
-        payload = {"errorMessages": [message], "errors": {}} if jira else {"message": message}
         headers = [("Content-Type", "application/json;charset=UTF-8")]
         if self.kind in ("429", "secondary"):
             headers.append(("Retry-After", str(self.plan.retry_after)))
-        if jira and status == 429:
-            headers.append(("RateLimit-Reason", "jira-burst-based"))
-        return Response(status, json_bytes(payload), headers)
+        if status == 429:
+            headers.extend(tracker.throttled_headers)
+        return Response(status, json_bytes(tracker.error_body(message)), headers)
 
     def adjust(self, query: Mapping[str, str], body: bytes, response: Response) -> Response | None:
         """The API's answer spoiled on its way back (truncate, token_repeat); None when it cannot be."""
@@ -255,9 +254,18 @@ class FaultPlan:
             self._churns += 1
         done: Counter[str] = Counter()
         for kind in CHURN_FAULTS:
+            # The trackers that can make this change, each as likely to be picked.
+            changes = [
+                (model, change)
+                for tracker, model in org.models.items()
+                if (change := registered()[tracker].faults.changes.get(kind)) is not None
+            ]
             for _ in range(self.churn_counts.get(kind, 0)):
                 org.advance(seconds=rng.randint(5, 90))
-                if CHANGES[kind](self, org, rng):
+                if not changes:
+                    continue
+                model, change = rng.choice(changes)
+                if change(model, rng, self.retitle):
                     done[kind] += 1
                     self.record(kind)
         return dict(done)
@@ -271,74 +279,23 @@ def _body_token(body: bytes) -> str | None:
     return found.get("nextPageToken") if isinstance(found, dict) else None
 
 
-# -- churn changes --------------------------------------------------------------------------------
+# -- where a path leads ---------------------------------------------------------------------------
 
 
-def _github_issues(org: Org) -> list[tuple[Any, Any]]:
-    """(repo, issue) for every issue (not pull request), in a stable order."""
-    return [
-        (repo, issue)
-        for _, repo in sorted(org.github.repos.items())
-        for _, issue in sorted(repo.issues.items())
-        if issue.pull is None
+def _faults_of(path: str) -> Faults:
+    """The fault record of the tracker whose mount (/<type>/) the path is under; the defaults if none."""
+    tracker = registered().get(path.split("/", 2)[1]) if path.count("/") >= 2 else None
+    return tracker.faults if tracker is not None else UNKNOWN
+
+
+@functools.cache
+def _listings() -> re.Pattern[str]:
+    """Every tracker's issue listing path, under its mount."""
+    paths = [
+        f"/{kind}/{record.faults.listing}" for kind, record in registered().items() if record.faults.listing
     ]
+    return re.compile("|".join(f"(?:{path})" for path in paths) or "(?!)")
 
 
-def _jira_leaves(org: Org) -> list[Any]:
-    """Jira issues without subtasks, by id (deleting a parent would take its subtasks along)."""
-    if org.jira is None:
-        return []
-    return [issue for _, issue in sorted(org.jira.issues.items()) if not org.jira.children(issue)]
-
-
-def _edit(plan: FaultPlan, org: Org, rng: random.Random) -> bool:
-    """Rename an issue; now and then also close or reopen it (GitHub) or move its status (Jira)."""
-    jira = _jira_leaves(org)
-    if jira and rng.random() < 0.5:
-        issue = rng.choice(jira)
-        org.jira.update_issue(issue.key, summary=plan.retitle(issue.summary))
-        if rng.random() < 0.4:
-            others = [name for name in issue.project.workflow if name != issue.status.name]
-            org.jira.transition(issue.key, rng.choice(others))
-        return True
-    found = _github_issues(org)
-    if not found:
-        return False
-    repo, issue = rng.choice(found)
-    repo.update_issue(issue.number, title=plan.retitle(issue.title))
-    if rng.random() < 0.4:
-        if issue.state == "open":
-            repo.close_issue(issue.number, state_reason=rng.choice(("completed", "not_planned")))
-        else:
-            repo.reopen_issue(issue.number)
-    return True
-
-
-def _delete(plan: FaultPlan, org: Org, rng: random.Random) -> bool:
-    jira = _jira_leaves(org)
-    if jira and rng.random() < 0.5:
-        org.jira.delete_issue(rng.choice(jira).key)
-        return True
-    found = _github_issues(org)
-    if not found:
-        return False
-    repo, issue = rng.choice(found)
-    repo.delete_issue(issue.number)
-    return True
-
-
-def _transfer(plan: FaultPlan, org: Org, rng: random.Random) -> bool:
-    repos = [repo for _, repo in sorted(org.github.repos.items())]
-    found = _github_issues(org)
-    if len(repos) < 2 or not found:
-        return False
-    repo, issue = rng.choice(found)
-    repo.transfer_issue(issue.number, rng.choice([r for r in repos if r is not repo]))
-    return True
-
-
-CHANGES: dict[str, Callable[[FaultPlan, Org, random.Random], bool]] = {
-    "edit": _edit,
-    "delete": _delete,
-    "transfer": _transfer,
-}
+def _is_listing(path: str) -> bool:
+    return _listings().fullmatch(path) is not None

@@ -7,6 +7,7 @@ from typing import Any
 
 from emulators.emulated import Emulated
 from emulators.github.api import GitHubApi
+from emulators.github.faults import FAULTS
 from emulators.github.model import GitHubModel
 from emulators.github.story import HISTORY_DAYS, build_github
 from emulators.org import Clock, Person
@@ -33,4 +34,5 @@ EMULATED = Emulated(
     source=demo_source,
     secrets={"token": "demo-token"},
     history_days=HISTORY_DAYS,
+    faults=FAULTS,
 )

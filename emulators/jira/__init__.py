@@ -7,6 +7,7 @@ from typing import Any
 
 from emulators.emulated import Emulated
 from emulators.jira.api import JiraApi
+from emulators.jira.faults import FAULTS
 from emulators.jira.model import JiraSite
 from emulators.jira.story import generate_jira
 from emulators.org import Clock, Person
@@ -27,5 +28,6 @@ EMULATED = Emulated(
     build=build,
     mount=JiraApi,
     source=demo_source,
+    faults=FAULTS,
     secrets={"email": "demo@example.com", "token": "demo-token"},
 )
