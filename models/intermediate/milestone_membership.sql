@@ -31,7 +31,7 @@ events AS (
     WHERE e.kind IN ('milestone_joined', 'milestone_left')
 ),
 current_known AS (
-    SELECT DISTINCT c.milestone_id, c.work_item_id, i.created_at, i.updated_at
+    SELECT c.milestone_id, c.work_item_id, i.created_at, i.updated_at
     FROM staging.work_item_milestones AS c
     JOIN items AS i USING (work_item_id)
     SEMI JOIN staging.milestones AS m USING (milestone_id)
