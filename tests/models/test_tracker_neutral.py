@@ -159,3 +159,15 @@ def test_a_new_trackers_milestone_kind_passes_the_blocking_checks(con: duckdb.Du
     assert rows(con, unique_ids.sql) == []
     con.execute("UPDATE marts.milestones SET state = 'shipped'")
     assert len(rows(con, unique_ids.sql)) == 1
+
+
+def test_each_trackers_milestones_carry_the_kinds_it_registers(tmp_path: Path) -> None:
+    github = GitHubRecords()
+    github.milestone("acme/web", "v1", created="2026-01-05", due="2026-02-01")
+    jira = JiraRecords()
+    jira.version("REL", "2.0", due="2026-02-10")
+    jira.sprint("REL", "REL Sprint 1", start="2026-01-05", end="2026-01-19", created="2026-01-04")
+    con = built(tmp_path / "work.duckdb", github, jira)
+    kinds = {kind for (kind,) in con.execute("SELECT DISTINCT kind FROM staging.milestones").fetchall()}
+    assert kinds == {*TRACKERS["github"].milestone_kinds, *TRACKERS["jira"].milestone_kinds}
+    assert kinds == {"github_milestone", "jira_version", "jira_sprint"}
