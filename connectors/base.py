@@ -25,9 +25,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar
 
+from connectors.children import read_children
 from connectors.http import ConnectorError, HttpClient
 from connectors.paging import Fetched, fetch_link_pages
-from connectors.reads import read_stream
+from connectors.reads import read_full, read_incremental
 from connectors.streams import (
     Page,
     Parent,
@@ -98,9 +99,24 @@ class Connector:
         raise NotImplementedError
 
     def read(self, scope: str, stream: Stream, state: State | None) -> Iterator[Page]:
-        """Yield the stream's pages for one scope, resuming from `state` (None on a first run)."""
-        if self.wanted(scope, stream):
-            yield from read_stream(self, scope, stream, state)
+        """Yield the stream's pages for one scope, resuming from `state` (None on a first run).
+
+        The loop follows the declaration: a hook (`reader`; `first_reader` while the state has no
+        cursor), the child loop (`parent`), the full read (`cursor_field=None`) or the incremental.
+        """
+        if not self.wanted(scope, stream):
+            return
+        state = state or {}
+        if stream.reader:
+            yield from getattr(self, stream.reader)(scope, stream, state)
+        elif stream.first_reader and not state.get("cursor"):
+            yield from getattr(self, stream.first_reader)(scope, stream, state)
+        elif stream.parent:
+            yield from read_children(self, scope, stream, state)
+        elif stream.cursor_field is None:
+            yield from read_full(self, scope, stream, state)
+        else:
+            yield from read_incremental(self, scope, stream, state)
 
     def census(self, scope: str) -> set[str]:
         """Ids of every record of `census_stream` now in the scope; raw rows missing from it were deleted."""

@@ -15,7 +15,9 @@ How to declare each kind of stream (the base read loop, `connectors/reads.py`, r
 - A child stream, one request walk per parent: `parent=Parent("issues", keys=("id", "iid"))` and a
   path using the parent's keys (`/projects/{scope}/issues/{iid}/resource_state_events`). Each run
   lists the parents changed since the child's own cursor (through the parent stream's declaration)
-  and reads the child list of each; every record gets `_parent` (the parent's keys). A child list
+  and reads the child list of each; every record gets `_parent` (the parent's keys). Progress is
+  committed per parent (connectors/children.py); declare the parent `oldest_first` when its list
+  is sorted by its cursor ascending and keyset-paged, so that progress stays small. A child list
   whose records have no unique id of their own: `Parent(..., one_record=True)` lands the parent's
   whole list as one record `{"_parent": {...}, "items": [...]}`: declare `primary_key="_parent.id"`.
 - Anything else: `reader="method"` names a connector method `(scope, stream, state) -> pages` that
@@ -62,6 +64,9 @@ class Stream:
     paging: the paging style (`connectors.paging`): Link, PageNumber, Offset, Token, Keyset, Single.
     newest_first: pages come newest first, so a change always alters page one; a 304 on page
         one then proves nothing changed. Oldest-first lists only prove it when they fit on a page.
+    oldest_first: the list comes sorted by `cursor_field` ascending (GitLab `order_by=updated_at,
+        sort=asc`) and pages without skipping a row that moves (keyset): a child stream's progress
+        over it is then a mark, not a list of every parent done (connectors/children.py).
     params: query parameters of every request (filters, sort, order).
     cursor_param / cursor_params: the parameter carrying the resume point, and parameters that go
         with it (both absent on a first read).
@@ -79,6 +84,7 @@ class Stream:
     cursor_field: str | None = "updated_at"
     paging: Paging = Link()
     newest_first: bool = False
+    oldest_first: bool = False
     params: Mapping[str, Any] = field(default_factory=dict)
     cursor_param: str | None = None
     cursor_params: Mapping[str, Any] = field(default_factory=dict)

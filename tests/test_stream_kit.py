@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl
@@ -14,6 +15,7 @@ from urllib.parse import parse_qsl
 import pytest
 
 from connectors.base import Connector, Page, Parent, Stream
+from connectors.children import Window
 from connectors.http import ConnectorError
 from connectors.paging import Keyset, Link, Offset, PageNumber, Single, Token
 from connectors.paging_guard import PagingLoop
@@ -253,8 +255,9 @@ class Tracker:
         return routes
 
     def list_issues(self, path: str, text: str) -> Answer:
-        after = query(text).get("updated_after")
-        return body([i for i in self.issues if after is None or i["updated_at"] >= after])
+        after = query(text).get("updated_after")  # sorted by updated_at ascending, as GitLab's sort=asc
+        listed = [i for i in self.issues if after is None or i["updated_at"] >= after]
+        return body(sorted(listed, key=lambda i: (i["updated_at"], i["id"])))
 
     def list_events(self, path: str, text: str) -> Answer:
         iid, page = int(path.split("/")[-2]), int(query(text).get("page", "1"))
@@ -277,12 +280,12 @@ def child_requests(home: Hostile) -> list[str]:
 
 def kill_after(read: Iterator[Page], done_parents: int) -> dict:
     """Read until `done_parents` parents' last pages came (each commits its state); the run dies there."""
-    committed: dict = {}
+    finished = 0
     for page in read:
-        if page.state is not None:
-            committed = page.state
-            if len(committed.get("window", {}).get("done", {})) == done_parents:
-                return committed
+        if page.state is not None and "window" in page.state:
+            finished += 1
+            if finished == done_parents:
+                return page.state
     raise AssertionError("the read ended first")
 
 
@@ -298,19 +301,28 @@ def test_a_child_stream_reads_each_parent_once_and_commits_a_parent_with_its_las
         assert read[-1].state == {"cursor": OLD, "read_at": read[-1].state["read_at"]}
 
 
-def test_a_child_stream_killed_mid_parents_resumes_without_rereading_or_skipping_one() -> None:
+@pytest.mark.parametrize("oldest_first", [False, True])
+def test_a_child_stream_killed_mid_parents_resumes_without_rereading_or_skipping_one(
+    oldest_first: bool,
+) -> None:
     tracker = Tracker()
+    issues = replace(ISSUES, oldest_first=oldest_first)
     with Hostile(tracker.routes()) as home:
-        connector = toy(home, (ISSUES, EVENTS))
+        connector = toy(home, (issues, EVENTS))
         committed = kill_after(connector.read("p", EVENTS, None), done_parents=2)
         assert child_requests(home) == ["issues", "events 1", "events 1 p2", "events 2"]
+        if oldest_first:  # progress over a sorted list is a mark: the newest parent done and its ties
+            progress = {"mark": {"cursor": "2026-01-05T09:00:00Z", "ids": ["102"]}, "done": {}}
+        else:
+            progress = {"done": {"101": "2026-01-05T08:00:00Z", "102": "2026-01-05T09:00:00Z"}}
+        assert committed == {"cursor": None, "read_at": None, "window": {"since": None, **progress}}
 
         home.received.clear()
         tracker.issues[0]["updated_at"] = "2026-01-05T11:00:00Z"  # issue 1 changed while the run was down
         resumed = pages(connector, EVENTS, committed)
-        # the same window is listed again; issue 2 is done at the same updated_at: skipped;
-        # issue 1 is listed with a newer one: read again; issue 3 was never read: read now
-        assert child_requests(home) == ["issues", "events 1", "events 1 p2", "events 3"]
+        # the same window is listed again, now 2, 3, 1: issue 2 is done at the same updated_at,
+        # skipped; issue 3 was never read; issue 1 is listed with a newer updated_at: read again
+        assert child_requests(home) == ["issues", "events 3", "events 1", "events 1 p2"]
         assert resumed[-1].state is not None and resumed[-1].state["cursor"] == "2026-01-05T11:00:00Z"
 
         home.received.clear()
@@ -371,3 +383,19 @@ def test_the_page_size_is_the_sources_per_page_else_the_styles_and_none_for_a_si
         plain.settings = {}
         assert plain.params(Stream("c", "/c", paging=Offset())) == {"maxResults": 50}
         assert plain.params(Stream("d", "/d", paging=Link())) == {"per_page": 100}
+
+
+def test_a_mark_covers_the_parents_before_it_and_only_the_ids_done_at_its_own_time() -> None:
+    window = Window(since=None)
+    for key, at in (("7", OLD), ("3", "2026-01-05T10:30:00Z"), ("4", "2026-01-05T10:30:00Z")):
+        window.finish(key, at, ordered=True)
+    window.finish("9", "2026-01-05T09:00:00Z", ordered=True)  # behind the mark: an unsorted straggler
+    assert window.saved() == {
+        "since": None,
+        "mark": {"cursor": "2026-01-05T10:30:00Z", "ids": ["3", "4"]},
+        "done": {"9": "2026-01-05T09:00:00Z"},
+    }
+    assert window.finished("1", OLD)  # before the mark: listed and read before it
+    assert window.finished("4", "2026-01-05T10:30:00Z")
+    assert not window.finished("5", "2026-01-05T10:30:00Z")  # a tie of the mark not read yet
+    assert not window.finished("3", "2026-01-05T10:31:00Z")  # changed since it was read

@@ -1,0 +1,143 @@
+"""Child streams: for each parent changed since the child's cursor, read the parent's child list.
+
+The parents are listed through the parent stream's declaration, from the resume point of the
+child stream's own cursor (`resume_from`), so a child never depends on when its parent stream was
+last read. While a listing (a *window*) is under way, each parent's last child page commits the
+window's progress with it, so a run killed mid-window resumes without re-reading a finished parent
+and without skipping one:
+
+    {"cursor": ..., "read_at": ...,          # the last finished window's, unchanged until the end
+     "window": {"since": resume point or None,
+                "mark": {"cursor": c, "ids": [...]},  # oldest-first parents: all before c done,
+                                                      # and these ids at c
+                "done": {parent id: its cursor value}}}  # any other parent finished
+
+A resumed run lists the same window again. A parent is skipped when it was finished at the cursor
+value it is listed with now; one changed since is listed with a newer value and read again, as is
+a parent listed twice in one walk because it changed mid-walk. When the parent stream is declared
+`oldest_first` (sorted by its cursor ascending) its progress is the `mark`, a few bytes however
+many parents are done; otherwise every finished parent is in `done` until the window ends. The
+window's last page commits `{"cursor": newest parent listed, "read_at": when the listing was
+answered}`, and the next window starts from there.
+
+An oldest-first parent list must page without skipping rows that move (keyset, or a Link walk over
+a keyset): an offset walk over a changing sort slides a row under a page boundary, and no progress
+record can see a parent the listing never showed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from connectors.reads import shaped, since_params, walk
+from connectors.streams import (
+    Page,
+    Records,
+    State,
+    Stream,
+    cursor_time,
+    field_value,
+    format_time,
+    later,
+    parse_time,
+    resume_from,
+)
+
+if TYPE_CHECKING:
+    from connectors.base import Connector
+
+
+@dataclass
+class Window:
+    """One listing of the parents and which of them are finished (see the module docstring)."""
+
+    since: str | None
+    mark_cursor: str | None = None
+    mark_ids: list[str] = field(default_factory=list)
+    done: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def resumed(cls, state: State, overlap_minutes: float) -> Window:
+        saved = state.get("window")
+        if saved is None:
+            start = resume_from(state.get("cursor"), state.get("read_at"), overlap_minutes)
+            return cls(format_time(start) if start else None)
+        mark = saved.get("mark") or {}
+        return cls(saved["since"], mark.get("cursor"), list(mark.get("ids", [])), dict(saved["done"]))
+
+    def finished(self, key: str, value: Any) -> bool:
+        """Whether the parent `key`, listed now at cursor `value`, was read at that value."""
+        if key in self.done and self.done[key] == value:
+            return True
+        at = _time(value)
+        mark = _time(self.mark_cursor)
+        if at is None or mark is None:
+            return False
+        return at < mark or (at == mark and key in self.mark_ids)
+
+    def finish(self, key: str, value: Any, ordered: bool) -> None:
+        """Note the parent read; an ordered parent at or past the mark moves the mark instead."""
+        at, mark = _time(value), _time(self.mark_cursor)
+        if ordered and at is not None and (mark is None or at >= mark):
+            if mark is None or at > mark:
+                self.mark_cursor, self.mark_ids = value, []
+            self.mark_ids.append(key)
+            self.done.pop(key, None)
+        else:
+            self.done[key] = value
+
+    def saved(self) -> State:
+        mark = {"cursor": self.mark_cursor, "ids": list(self.mark_ids)} if self.mark_cursor else None
+        return {"since": self.since, **({"mark": mark} if mark else {}), "done": dict(self.done)}
+
+
+def read_children(connector: Connector, scope: str, stream: Stream, state: State) -> Iterator[Page]:
+    """For each parent changed since the child's cursor, the parent's child list (module docstring)."""
+    assert stream.parent is not None
+    parent = connector.stream(stream.parent.stream)
+    window = Window.resumed(state, connector.overlap_minutes)
+    since = parse_time(window.since) if window.since else None
+    before = {"cursor": state.get("cursor"), "read_at": state.get("read_at")}
+    cursor, read_at = state.get("cursor"), None
+    params = since_params(connector, parent, since)
+    for index, (page, kept, final) in enumerate(walk(connector, scope, parent, params, since, None, None)):
+        read_at = page.served_at if index == 0 else read_at
+        for record in shaped(parent, kept):
+            key, value = (
+                str(field_value(record, parent.primary_key)),
+                field_value(record, parent.cursor_field),
+            )
+            cursor = later(cursor, cursor_time(parent, record))
+            if window.finished(key, value):
+                continue
+            children = list(child_pages(connector, scope, stream, record))
+            window.finish(key, value, parent.oldest_first)
+            progress = before | {"window": window.saved()}
+            for number, records in enumerate(children, start=1):
+                yield Page(records, progress if number == len(children) else None)
+        if final:
+            yield Page([], {"cursor": cursor, "read_at": read_at})
+
+
+def child_pages(
+    connector: Connector, scope: str, stream: Stream, parent: Mapping[str, Any]
+) -> Iterator[Records]:
+    """One parent's child list, page by page, each record carrying `_parent` (see `Parent`)."""
+    assert stream.parent is not None
+    ref = {key: parent.get(key) for key in stream.parent.keys}
+    pages = stream.paging.pages(
+        connector.client, connector.path(stream, scope, **ref), connector.params(stream)
+    )
+    if stream.parent.one_record:
+        items = [record for page in pages for record in shaped(stream, page.records)]
+        yield [{"_parent": ref, "items": items}]
+        return
+    for page in pages:
+        yield [{**record, "_parent": ref} for record in shaped(stream, page.records)]
+
+
+def _time(value: Any) -> datetime | None:
+    return parse_time(value) if isinstance(value, str) else None
