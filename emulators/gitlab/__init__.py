@@ -7,6 +7,7 @@ from typing import Any
 
 from emulators.emulated import Emulated
 from emulators.gitlab.api import GitLabApi
+from emulators.gitlab.faults import FAULTS
 from emulators.gitlab.model import GitLabModel
 from emulators.gitlab.story import generate_gitlab
 from emulators.org import Clock, Person
@@ -35,4 +36,5 @@ RECORD = Emulated(
     mount=GitLabApi,
     source=demo_source,
     secrets={"token": "demo-token"},
+    faults=FAULTS,
 )

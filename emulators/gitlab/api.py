@@ -167,6 +167,50 @@ class GitLabApi:
         ]
         return Response(status, body, headers)
 
+    def edit_served_issue(
+        self, request: Request, pick: Callable[[Sequence[Issue]], Issue], retitle: Callable[[str], str]
+    ) -> bool:
+        """Fault hook: rename an issue this issues walk was already served, as a user may mid-sync.
+
+        The edit moves it behind the walk in updated_at order. "Already served" is what the pages
+        before this one held, or what a keyset cursor or `updated_after` has passed.
+        """
+        match = re.match(PROJECT + r"/issues$", request.path)
+        if match is None or request.method != "GET":
+            return False
+        with self.model.lock:
+            project = self.model.project(match["project"])
+            if project is None:
+                return False
+            try:
+                listed, _ = self._issues(request, match["project"])
+            except ApiError:
+                return False
+            on_page = {issue["iid"] for issue in listed}
+            after = _time(request, "updated_after")
+            everything = self._issues_in_order(request, project)
+            position = next(
+                (index for index, issue in enumerate(everything) if issue.iid in on_page), len(everything)
+            )
+            served = list(everything[:position])
+            if after is not None:
+                served += [issue for issue in project.issues.values() if issue.updated_at < after]
+            if not served:
+                return False
+            chosen = pick(sorted(set(served), key=lambda issue: issue.iid))
+            project.update_issue(chosen.iid, title=retitle(chosen.title))
+        return True
+
+    def _issues_in_order(self, request: Request, project: Project) -> list[Issue]:
+        """The project's issues in the walk's order, without its filters (what a full walk passes)."""
+        order_by = _choice(request, "order_by", ISSUE_ORDERS, "created_at")
+        items = _sorted_issues(project, "all", order_by)
+        return (
+            _descending(items, order_by)
+            if _choice(request, "sort", ("asc", "desc"), "desc") == "desc"
+            else items
+        )
+
     def _route(self, request: Request) -> tuple[Any, list[tuple[str, str]]]:
         for pattern, answer in self._routes:
             match = pattern.match(request.path.rstrip("/") or "/")

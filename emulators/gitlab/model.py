@@ -164,6 +164,7 @@ class Issue(Issuable):
     closed_at: datetime | None = None
     closed_by: User | None = None
     duplicate_of: Issue | None = None
+    moved_to: Issue | None = None
     user_notes_count: int = 0
     state_events: list[StateEvent] = field(default_factory=list)
     label_events: list[LabelEvent] = field(default_factory=list)
@@ -442,6 +443,28 @@ class Project(_MilestoneOwner):
         issue = self.issue(iid)
         issue.iteration = iteration
         return self._touch(issue)
+
+    @_change
+    def delete_issue(self, iid: int) -> Issue:
+        """Delete an issue (project owners can): gone from every list, its iid never reused."""
+        return self.issues.pop(self.issue(iid).iid)
+
+    @_change
+    def move_issue(self, iid: int, target: Project, user: User) -> Issue:
+        """Move an issue to another project as GitLab does: a new issue (new id and iid) there, the
+        original closed with `moved_to_id`; labels the target lacks and project milestones are dropped."""
+        issue = self.issue(iid)
+        moved = target.create_issue(
+            issue.author, issue.title, issue.description, issue.issue_type,
+            [label.name for label in issue.labels if label.name in target.labels], issue.assignees,
+            weight=issue.weight if target.group.premium else None, due_date=issue.due_date,
+            time_estimate=issue.time_estimate, severity=issue.severity,
+        )  # fmt: skip
+        if issue.milestone is not None and issue.milestone in target.visible_milestones():
+            target.set_milestone(moved.iid, user, issue.milestone)
+        self.close_issue(iid, user)
+        issue.moved_to = moved
+        return moved
 
     # -- merge requests -------------------------------------------------------------------------
 

@@ -206,7 +206,7 @@ def issue(value: Issue, today: date, merge_requests_count: int) -> dict[str, Any
             "severity": value.severity,
             "_links": shaped(example["_links"], links, optional=frozenset({"closed_as_duplicate_of"})),
             "task_completion_status": {"count": 0, "completed_count": 0},
-            "moved_to_id": None,
+            "moved_to_id": None if value.moved_to is None else value.moved_to.id,
             "service_desk_reply_to": None,
             "weight": value.weight if premium else ABSENT,
             "blocking_issues_count": 0 if premium else ABSENT,
