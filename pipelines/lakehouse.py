@@ -33,17 +33,20 @@ import argparse
 import importlib.resources
 import os
 import re
+import sys
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
+from connectors.http import ConnectorError
 from pipelines import config as config_module
-from pipelines import ingest, warehouse
-from pipelines.config import Config, Lakehouse
+from pipelines import ingest, models, runlock, warehouse
+from pipelines.config import Config, ConfigError, Lakehouse
 
 ALIAS = "lake"
 LANDING_PREFIX = "landing_"
@@ -166,3 +169,254 @@ def init(config: Config) -> None:
 def landing_schema(source: str) -> str:
     """The lake schema only `source` writes (quoted: source names may hold `-`)."""
     return warehouse.sql_identifier(f"{LANDING_PREFIX}{source}")
+
+
+def stage_path(config: Config, source: str) -> Path:
+    """The source's stage file: its sync commits here page by page; the lake gets it whole."""
+    return config.work_database.parent / "lake-stage" / f"{source}.duckdb"
+
+
+def _tables(con: duckdb.DuckDBPyConnection, database: str, schemas: list[str]) -> list[tuple[str, str]]:
+    """(schema, table) of `database`'s tables in `schemas`, in a stable order."""
+    return con.execute(
+        """
+        SELECT schema_name, table_name FROM duckdb_tables()
+        WHERE database_name = ? AND list_contains(?, schema_name) AND NOT temporary
+        ORDER BY schema_name, table_name
+        """,
+        [database, schemas],
+    ).fetchall()
+
+
+def _create_like_landing(con: duckdb.DuckDBPyConnection, table: str) -> str:
+    """Create `table` of a landing schema in the current database as the sync creates it (an ops
+    table, or a raw table); returns its qualified name there."""
+    warehouse.ensure_ops(con)
+    if table in OPS_TABLES:
+        return f"ops.{warehouse.sql_identifier(table)}"
+    target = f"raw.{warehouse.sql_identifier(table)}"
+    con.execute(f"CREATE TABLE IF NOT EXISTS {target} ({warehouse.RAW_COLUMNS})")
+    return target
+
+
+def _fingerprint(con: duckdb.DuckDBPyConnection, database: str, schema: str, table: str) -> str:
+    """Rows of a table by every column but a raw table's JSON (its stored hash stands for it)."""
+    columns = [
+        column
+        for (column,) in con.execute(
+            """
+            SELECT column_name FROM duckdb_columns()
+            WHERE database_name = ? AND schema_name = ? AND table_name = ? ORDER BY column_index
+            """,
+            [database, schema, table],
+        ).fetchall()
+    ]
+    narrow = [c for c in columns if c != "data"] if "data_hash" in columns else columns
+    quoted = ".".join(warehouse.sql_identifier(part) for part in (database, schema, table))
+    ((rows, total),) = con.execute(
+        f"SELECT count(*), sum(hash({', '.join(map(warehouse.sql_identifier, narrow))}))::VARCHAR FROM {quoted}"
+    ).fetchall()
+    return f"{rows}:{total}"
+
+
+def pull(con: duckdb.DuckDBPyConnection, config: Config, source: str) -> int:
+    """Copy the source's landing from the lake into the current (empty) database: a machine that
+    never ran the source resumes from its cursors. Returns the tables copied."""
+    attach(con, config, read_only=True)
+    try:
+        tables = _tables(con, ALIAS, [f"{LANDING_PREFIX}{source}"])
+        for schema, table in tables:
+            target = _create_like_landing(con, table)
+            con.execute(
+                f"INSERT INTO {target} BY NAME SELECT * FROM {ALIAS}.{warehouse.sql_identifier(schema)}."
+                f"{warehouse.sql_identifier(table)}"
+            )
+    finally:
+        con.execute(f"DETACH {ALIAS}")
+    return len(tables)
+
+
+def push(con: duckdb.DuckDBPyConnection, config: Config, source: str) -> list[str]:
+    """Replace the source's landing schema in the lake by the current database's raw and ops
+    tables, in one lake transaction; a table whose rows did not change is left alone (a quiet
+    night writes the run log only). Returns the tables written."""
+    stage = con.execute("SELECT current_database()").fetchone()[0]
+    tables = _tables(con, stage, ["raw", "ops"])
+    lake_schema = f"{LANDING_PREFIX}{source}"
+    attach(con, config)
+    written = []
+    try:
+        con.execute("BEGIN TRANSACTION")
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {ALIAS}.{landing_schema(source)}")
+        there = {table for _, table in _tables(con, ALIAS, [lake_schema])}
+        for stage_schema, table in tables:
+            if table in there and _fingerprint(con, stage, stage_schema, table) == _fingerprint(
+                con, ALIAS, lake_schema, table
+            ):
+                continue
+            name = warehouse.sql_identifier(table)
+            local = f"{warehouse.sql_identifier(stage)}.{stage_schema}.{name}"
+            lake = f"{ALIAS}.{landing_schema(source)}.{name}"
+            con.execute(f"CREATE OR REPLACE TABLE {lake} AS SELECT * FROM {local}")
+            written.append(table)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        con.execute(f"DETACH {ALIAS}")
+    return written
+
+
+def land(config: Config, source_name: str, run_id: str) -> ingest.SyncResult:
+    """Sync one source into its stage file and push its landing to the lake (see the module doc).
+
+    The catalog is attached only to pull and to push, not during the sync, so a DuckDB-file
+    catalog (one process at a time) is held for seconds, not for the whole sync. A source whose
+    sync fails is pushed all the same, as of its last committed page with its error in the run
+    log, and its ConnectorError raised after.
+    """
+    source = config.source(source_name)
+    stage = stage_path(config, source_name)
+    stage.parent.mkdir(parents=True, exist_ok=True)
+    fresh = not stage.exists()
+    con = connect(stage, catalog=config.lakehouse.catalog)
+    try:
+        if fresh:
+            pull(con, config, source_name)
+        failure: ConnectorError | None = None
+        try:
+            result = ingest.sync_source(con, source, run_id)
+        except ConnectorError as exc:
+            failure = exc
+        push(con, config, source_name)
+    finally:
+        con.close()
+    if failure is not None:
+        raise failure
+    return result
+
+
+def gather(config: Config, out: Path) -> dict[str, int]:
+    """Every source's landing, unioned into `raw.*` and `ops.*` of a new DuckDB file at `out` for
+    the models (read by `load_gathered` on DuckDB 2). Returns rows per table."""
+    out.unlink(missing_ok=True)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    counts: dict[str, int] = {}
+    with opened(config, out, read_only=True) as con:
+        landed = con.execute(
+            """
+            SELECT schema_name, table_name FROM duckdb_tables()
+            WHERE database_name = ? AND starts_with(schema_name, ?)
+            ORDER BY table_name, schema_name
+            """,
+            [ALIAS, LANDING_PREFIX],
+        ).fetchall()
+        for schema, table in landed:
+            target = _create_like_landing(con, table)
+            con.execute(
+                f"INSERT INTO {target} BY NAME SELECT * FROM {ALIAS}.{warehouse.sql_identifier(schema)}."
+                f"{warehouse.sql_identifier(table)}"
+            )
+            counts[target] = con.execute(f"SELECT count(*) FROM {target}").fetchone()[0]
+        con.execute(f"DETACH {ALIAS}")
+        con.execute("CHECKPOINT")
+    return counts
+
+
+def load_gathered(con: duckdb.DuckDBPyConnection, gathered: Path) -> list[str]:
+    """Replace the working database's raw and ops tables by those of the gathered file, in one
+    transaction (runs on DuckDB 2, in the pipeline's process). Returns the tables loaded."""
+    con.execute(f"ATTACH {warehouse.sql_literal(str(gathered.absolute()))} AS _gathered (READ_ONLY)")
+    try:
+        tables = _tables(con, "_gathered", ["raw", "ops"])
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for schema, table in tables:
+                target = _create_like_landing(con, table)
+                con.execute(f"DELETE FROM {target}")
+                con.execute(
+                    f"INSERT INTO {target} BY NAME SELECT * FROM _gathered.{schema}."
+                    f"{warehouse.sql_identifier(table)}"
+                )
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    finally:
+        con.execute("DETACH _gathered")
+    return [f"{schema}.{table}" for schema, table in tables]
+
+
+def build(config: Config, gathered: Path, as_of: datetime | None = None) -> warehouse.Publication:
+    """On DuckDB 2, under the warehouse's run lock: load the gathered landing into the working
+    database, build every model, publish the warehouse file. The module's own end to end; under
+    Dagster the model and publish assets do this, with the blocking checks before publishing."""
+    config.work_database.parent.mkdir(parents=True, exist_ok=True)
+    with runlock.hold(config.work_database), duckdb.connect(str(config.work_database)) as con:
+        load_gathered(con, gathered)
+        params = models.ModelParams.from_config(config, as_of or config.as_of or datetime.now(UTC))
+        models.build_all(con, params)
+        return warehouse.publish_changes(con, config.warehouse, config.publish.schemas)
+
+
+def publish(config: Config) -> list[str]:
+    """The published warehouse's marts into the lake's `marts` schema, in one transaction, with
+    their comments. Returns the tables written."""
+    with opened(config) as con:
+        con.execute(f"ATTACH {warehouse.sql_literal(str(config.warehouse))} AS _published (READ_ONLY)")
+        tables = _tables(con, "_published", ["marts"])
+        con.execute("BEGIN TRANSACTION")
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {ALIAS}.marts")
+        for _, table in tables:
+            name = warehouse.sql_identifier(table)
+            con.execute(
+                f"CREATE OR REPLACE TABLE {ALIAS}.marts.{name} AS SELECT * FROM _published.marts.{name}"
+            )
+        con.execute("COMMIT")
+    return [f"marts.{table}" for _, table in tables]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m pipelines.lakehouse STEP --config FILE`: exit 0, 1 when a source failed (its
+    landing pushed as of its last committed page), 2 for a config or lake problem."""
+    parser = argparse.ArgumentParser(
+        prog="python -m pipelines.lakehouse", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("step", choices=["init", "land", "gather", "build", "publish"])
+    parser.add_argument("--config", type=Path, default=None)
+    parser.add_argument("--source", help="land: the source to sync and push")
+    parser.add_argument("--out", type=Path, help="gather: the DuckDB file to write; build: the one to read")
+    parser.add_argument("--run-id", default=None, help="land: the run's id in ops.sync_runs")
+    args = parser.parse_args(argv)
+    try:
+        config = config_module.load(config_module.resolve_path(args.config), check_env=args.step == "land")
+        if args.step == "init":
+            init(config)
+        elif args.step == "land":
+            if not args.source:
+                parser.error("land needs --source")
+            result = land(config, args.source, args.run_id or f"lake-{uuid.uuid4()}")
+            print(f"{args.source}: {result.total_records} records, {result.requests} requests")
+        elif args.step == "gather":
+            if args.out is None:
+                parser.error("gather needs --out")
+            counts = gather(config, args.out)
+            print(f"gathered {sum(counts.values())} rows in {len(counts)} tables into {args.out}")
+        elif args.step == "build":
+            if args.out is None:
+                parser.error("build needs --out, the gathered file")
+            print(f"published {build(config, args.out).path}")
+        else:
+            print(f"published {len(publish(config))} marts into the lake")
+    except (ConfigError, LakehouseError) as exc:
+        print(f"lakehouse: {exc}", file=sys.stderr)
+        return 2
+    except ConnectorError as exc:
+        print(f"lakehouse: {exc}; its landing is pushed as of its last committed page", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

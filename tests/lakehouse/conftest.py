@@ -11,9 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from emulators.generator import generate_org
 from pipelines import config as config_module
 from pipelines import lakehouse
 from pipelines.config import Config
+from pipelines.demo import demo_sources
 from tests.lakehouse.postgres import Postgres, server_bin
 
 REQUIRED = bool(os.environ.get("TRACKERLAKE_REQUIRE_LAKEHOUSE"))
@@ -49,14 +51,14 @@ def postgres(extensions: None) -> Iterator[Postgres]:
         server.stop()
 
 
-def lake_config(tmp_path: Path, lakehouse_keys: dict, **top: object) -> Config:
-    """A config whose lakehouse is `lakehouse_keys`, its files under tmp_path."""
+def lake_config(tmp_path: Path, lakehouse_keys: dict) -> Config:
+    """A config whose lakehouse is `lakehouse_keys`, its files under tmp_path; its sources (the
+    demo's, at an address nothing answers) are never synced."""
     raw = {
         "warehouse": str(tmp_path / "published" / "trackerlake.duckdb"),
         "work_dir": str(tmp_path / "work"),
-        "sources": [{"name": "a", "type": "github", "token_env": "UNUSED", "repos": ["acme/web"]}],
+        "sources": demo_sources(generate_org(scale=0.1), "http://127.0.0.1:9"),
         "lakehouse": lakehouse_keys,
-        **top,
     }
     return config_module.parse(raw, tmp_path / "trackerlake.yaml")
 
@@ -68,5 +70,7 @@ def pg_lake(postgres: Postgres, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     database = f"lake_{tmp_path.name.lower().replace('-', '_')[-40:]}"
     dsn = postgres.create_database(database)
     monkeypatch.setenv(DSN_ENV, f"{dsn} password={PASSWORD}")
-    config = lake_config(tmp_path, {"catalog": "postgres", "dsn_env": DSN_ENV, "data_path": str(tmp_path / "lake")})
+    config = lake_config(
+        tmp_path, {"catalog": "postgres", "dsn_env": DSN_ENV, "data_path": str(tmp_path / "lake")}
+    )
     return config, database

@@ -37,7 +37,9 @@ def parquet_rows(data_path: Path) -> int:
         return con.execute("SELECT count(*) FROM read_parquet(?)", [files]).fetchone()[0]
 
 
-def test_a_table_round_trips_through_a_postgresql_catalog(pg_lake: tuple[Config, str], postgres: Postgres) -> None:
+def test_a_table_round_trips_through_a_postgresql_catalog(
+    pg_lake: tuple[Config, str], postgres: Postgres
+) -> None:
     config, database = pg_lake
     assert round_trip(config) == ROWS
     # The catalog is in PostgreSQL (DuckLake's own tables), the rows in Parquet under data_path.
@@ -68,7 +70,9 @@ def test_a_refused_connection_names_the_variable_never_the_connection_string(
     assert caught.value.__cause__ is None and caught.value.__suppress_context__
 
 
-def test_an_unset_variable_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, extensions: None) -> None:
+def test_an_unset_variable_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, extensions: None
+) -> None:
     monkeypatch.delenv(DSN_ENV, raising=False)
     config = lake_config(tmp_path, {"catalog": "postgres", "dsn_env": DSN_ENV})
     with pytest.raises(lakehouse.LakehouseError, match=f"environment variable {DSN_ENV} is not set"):

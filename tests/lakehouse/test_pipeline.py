@@ -1,0 +1,226 @@
+"""The pipeline on DuckLake-on-PostgreSQL, each step a process as it runs in production: the
+demo's sources land concurrently, each from its own process, over real HTTP against the emulators;
+the models read every source's landing; the marts go to the lake and to the published file.
+
+The lake's steps run here (DuckDB 1.5.5, the extensions' version); the models and the published
+file run on the pipeline's DuckDB 2 (`PIPELINE_PYTHON`, the main venv by default).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from emulators.generator import DEMO_AS_OF, generate_org
+from emulators.org import Org
+from emulators.server import EmulatorServer
+from pipelines import config as config_module
+from pipelines import lakehouse
+from pipelines.config import Config
+from pipelines.demo import DEMO_EMAIL, EMAIL_ENV, TOKEN_ENV, emulator_config, write_config
+from tests.lakehouse.conftest import DSN_ENV, PASSWORD, missing
+from tests.lakehouse.postgres import Postgres
+
+REPO = Path(__file__).resolve().parents[2]
+PIPELINE_PYTHON = Path(os.environ.get("TRACKERLAKE_PIPELINE_PYTHON", REPO / ".venv" / "bin" / "python"))
+
+
+@dataclass
+class Lake:
+    """An emulated organisation, a config landing it in a DuckLake on PostgreSQL, and the steps."""
+
+    org: Org
+    server: EmulatorServer
+    postgres: Postgres
+    database: str
+    path: Path
+    config: Config
+    tmp: Path
+
+    def step(self, *args: str, python: Path | str = sys.executable) -> subprocess.CompletedProcess:
+        ended = subprocess.run(
+            [str(python), "-m", "pipelines.lakehouse", *args, "--config", str(self.path)],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert PASSWORD not in ended.stdout + ended.stderr
+        assert ended.returncode == 0, ended.stderr
+        return ended
+
+    def land_all(self) -> list[subprocess.CompletedProcess]:
+        """Every source landed at once, one process each; returns them when all have ended."""
+        started = [
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "pipelines.lakehouse",
+                    "land",
+                    "--source",
+                    s.name,
+                    "--config",
+                    str(self.path),
+                ],
+                cwd=REPO,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for s in self.config.sources
+        ]
+        ended = []
+        for process in started:
+            out, err = process.communicate(timeout=600)
+            assert process.returncode == 0, err
+            assert PASSWORD not in out + err
+            ended.append(subprocess.CompletedProcess(process.args, process.returncode, out, err))
+        return ended
+
+    @property
+    def gathered(self) -> Path:
+        return self.tmp / "gathered.duckdb"
+
+    def run(self) -> None:
+        """One night: land every source at once, gather, build and publish (DuckDB 2), publish marts."""
+        self.land_all()
+        self.step("gather", "--out", str(self.gathered))
+        self.step("build", "--out", str(self.gathered), python=PIPELINE_PYTHON)
+        self.step("publish")
+
+
+@pytest.fixture
+def lake(postgres: Postgres, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Lake]:
+    if not PIPELINE_PYTHON.exists():
+        missing(f"no pipeline Python at {PIPELINE_PYTHON} (make venv)")
+    monkeypatch.setenv(TOKEN_ENV, "test-token")
+    monkeypatch.setenv(EMAIL_ENV, DEMO_EMAIL)
+    database = "pipeline_" + tmp_path.name.lower().replace("-", "_")[-30:]
+    monkeypatch.setenv(DSN_ENV, f"{postgres.create_database(database)} password={PASSWORD}")
+    org = generate_org(seed=7, scale=0.3)
+    with EmulatorServer(org) as server:
+        raw = emulator_config(
+            org, server.url, tmp_path / "published" / "trackerlake.duckdb", tmp_path / "work"
+        )
+        raw["as_of"] = DEMO_AS_OF.isoformat()
+        raw["lakehouse"] = {"catalog": "postgres", "dsn_env": DSN_ENV, "data_path": str(tmp_path / "lake")}
+        path = write_config(tmp_path / "trackerlake.yaml", raw)
+        lake = Lake(org, server, postgres, database, path, config_module.load(path), tmp_path)
+        lake.step("init")
+        yield lake
+
+
+def table_prints(con: duckdb.DuckDBPyConnection, database: str, schema: str) -> dict[str, tuple]:
+    """Row count and an order-free hash of every row, per table of `database`.`schema`."""
+    tables = con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = ? AND schema_name = ? ORDER BY 1",
+        [database, schema],
+    ).fetchall()
+    return {
+        table: con.execute(
+            f'SELECT count(*), sum(hash(t)) FROM "{database}"."{schema}"."{table}" t'
+        ).fetchone()
+        for (table,) in tables
+    }
+
+
+def test_sources_land_concurrently_each_in_its_own_schema_and_the_marts_reach_lake_and_file(
+    lake: Lake,
+) -> None:
+    lake.run()
+    sources = [s.name for s in lake.config.sources]
+    assert len(sources) >= 2
+    schemas = lake.postgres.query(
+        lake.database, "SELECT schema_name FROM ducklake_schema WHERE end_snapshot IS NULL"
+    )
+    assert sorted(name for (name,) in schemas) == sorted(
+        ["main", "marts", *(f"landing_{s}" for s in sources)]
+    )
+    with lakehouse.opened(lake.config, read_only=True) as con:
+        runs = []
+        for source in sources:
+            schema = f"landing_{source}"
+            prints = table_prints(con, "lake", schema)
+            raw = [t for t in prints if t not in lakehouse.OPS_TABLES]
+            assert raw and all(prints[t][0] > 0 for t in raw)
+            # Written by that source only: no other source's row in its schema.
+            for table in [*raw, *lakehouse.OPS_TABLES]:
+                assert con.execute(f'SELECT DISTINCT source FROM lake."{schema}"."{table}"').fetchall() == [
+                    (source,)
+                ]
+            runs += con.execute(
+                f'SELECT started_at, finished_at, status FROM lake."{schema}".sync_runs'
+            ).fetchall()
+        # Both syncs were running at the same time: each started before the other finished.
+        assert [status for *_, status in runs] == ["success"] * len(sources)
+        assert max(start for start, _, _ in runs) < min(end for _, end, _ in runs)
+        lake_marts = table_prints(con, "lake", "marts")
+        # The published file (DuckDB 1.1 format) opens in this older DuckDB too.
+        con.execute(f"ATTACH '{lake.config.warehouse}' AS published (READ_ONLY)")
+        published_marts = table_prints(con, "published", "marts")
+    assert len(lake_marts) >= 10 and lake_marts == published_marts
+    assert lake_marts["work_items"][0] > 100
+
+
+def test_the_lake_pipeline_publishes_what_the_embedded_pipeline_publishes(lake: Lake, tmp_path: Path) -> None:
+    """Same organisation, same as_of: `trackerlake run` (one DuckDB file, Dagster in-process) and
+    the lake's steps give the same marts, row for row."""
+    lake.run()
+    embedded = config_module.load(lake.path).model_dump(mode="json")
+    embedded.pop("lakehouse")
+    embedded["warehouse"] = str(tmp_path / "embedded" / "trackerlake.duckdb")
+    embedded["work_dir"] = str(tmp_path / "embedded-work")
+    path = write_config(tmp_path / "embedded.yaml", embedded)
+    ran = subprocess.run(
+        [str(PIPELINE_PYTHON), "-m", "pipelines.cli", "run", "--config", str(path)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    with duckdb.connect() as con:
+        con.execute(f"ATTACH '{lake.config.warehouse}' AS lake_run (READ_ONLY)")
+        con.execute(f"ATTACH '{embedded['warehouse']}' AS embedded_run (READ_ONLY)")
+        lake_marts = table_prints(con, "lake_run", "marts")
+        assert len(lake_marts) >= 10 and lake_marts == table_prints(con, "embedded_run", "marts")
+
+
+def test_a_quiet_night_rewrites_only_the_run_log_and_a_new_machine_resumes_from_the_lake(lake: Lake) -> None:
+    lake.run()
+    source = lake.config.sources[0].name
+
+    def table_ids() -> dict[str, str]:
+        """Each live table of the source's landing schema and its id (a replaced table gets a new one)."""
+        rows = lake.postgres.query(
+            lake.database,
+            "SELECT t.table_name, t.table_id FROM ducklake_table t JOIN ducklake_schema s USING (schema_id) "
+            f"WHERE t.end_snapshot IS NULL AND s.end_snapshot IS NULL AND s.schema_name = 'landing_{source}'",
+        )
+        return dict(rows)
+
+    before = table_ids()
+    lake.server.reset_log()
+    lake.step("land", "--source", source)
+    quiet = len(lake.server.request_log)
+    after = table_ids()
+    # Nothing changed at the tracker: the raw tables are left as they were; the run log has one
+    # more row, and is the one table written besides the cursors (their times move).
+    assert after.keys() == before.keys() and len(after) > len(lakehouse.OPS_TABLES)
+    replaced = {table for table in after if after[table] != before[table]}
+    assert "sync_runs" in replaced and replaced <= set(lakehouse.OPS_TABLES)
+
+    # Another machine: no stage file. It starts from the lake's copy, so its sync is as
+    # incremental as the quiet night's, not a first full read.
+    lakehouse.stage_path(lake.config, source).unlink()
+    lake.server.reset_log()
+    lake.step("land", "--source", source)
+    assert 0 < len(lake.server.request_log) == quiet
