@@ -48,7 +48,8 @@ def read_full(connector: Connector, scope: str, stream: Stream, state: State) ->
 def read_incremental(
     connector: Connector, scope: str, stream: Stream, state: State, since: datetime | None = None
 ) -> Iterator[Page]:
-    """Records changed since the resume point (or newer than `last_id`), committed at the walk's end.
+    """Records changed since the resume point (or newer than `last_id`), committed at the walk's
+    end, and page by page over an `oldest_first` list.
 
     The walk stops at the first record older than the resume point or not newer than `last_id`
     (newest-first lists), or where the list ends (the server filtered by `cursor_param`). The
@@ -74,7 +75,14 @@ def read_incremental(
             if stream.append_only and (last_id is None or int(key) > int(last_id)):
                 last_id = key
         new_state |= {"cursor": cursor} | ({"last_id": last_id} if stream.append_only else {})
-        yield Page(shaped(stream, kept), new_state if final else None)
+        yield Page(shaped(stream, kept), new_state if final else _midway(stream, cursor))
+
+
+def _midway(stream: Stream, cursor: str | None) -> State | None:
+    """The state a page in the middle of a walk commits: none, but over an oldest-first list every
+    record before the newest one read was read too, so a killed walk resumes from it (moved back
+    by the overlap window: without `read_at`, records sharing its time on the next page are kept)."""
+    return {"cursor": cursor} if stream.oldest_first and cursor else None
 
 
 def walk(

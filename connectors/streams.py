@@ -8,7 +8,9 @@ How to declare each kind of stream (the base read loop, `connectors/reads.py`, r
   `since`, GitLab `updated_after`), with `cursor_params` for what changes along with it (GitHub
   issues turn to `direction=desc`), or `newest_first=True` with no parameter: the walk stops at the
   first record older than the resume point. The resume point is `resume_from(cursor, read_at)`.
-  State: `{"cursor", "read_at"}`, plus `{"etag", "etag_params"}` with `etag=True`.
+  State: `{"cursor", "read_at"}`, plus `{"etag", "etag_params"}` with `etag=True`, committed at
+  the walk's end; `oldest_first=True` (sorted by the cursor ascending, keyset-paged) also commits
+  `{"cursor"}` page by page, so a killed first read resumes near where it died.
 - An append-only list (events, newest first): `append_only=True`; the walk stops at the highest
   `primary_key` stored (`last_id`), never at a time.
 - A site-wide list (not per scope): `site_wide=True`; read under the first scope only.

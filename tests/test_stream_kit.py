@@ -399,3 +399,30 @@ def test_a_mark_covers_the_parents_before_it_and_only_the_ids_done_at_its_own_ti
     assert window.finished("4", "2026-01-05T10:30:00Z")
     assert not window.finished("5", "2026-01-05T10:30:00Z")  # a tie of the mark not read yet
     assert not window.finished("3", "2026-01-05T10:31:00Z")  # changed since it was read
+
+
+def test_an_oldest_first_list_commits_its_cursor_page_by_page_and_resumes_from_it() -> None:
+    issues = [{"id": n, "updated_at": f"2026-01-05T0{n}:00:00Z"} for n in (1, 2, 3)]
+    stream = replace(ISSUES, oldest_first=True, paging=Keyset("id_after"))
+
+    def answer(path: str, text: str) -> Answer:
+        asked = query(text)
+        after, since = int(asked.get("id_after", "0")), asked.get("updated_after", "")
+        return body([i for i in issues if i["id"] > after and i["updated_at"] >= since][:2])
+
+    with Hostile({"/api/projects/p/issues": answer}) as home:
+        connector = toy(home, (stream,))
+        read = connector.read("p", stream, None)
+        first = next(read)
+        assert [r["id"] for r in first.records] == [1, 2] and first.state == {
+            "cursor": "2026-01-05T02:00:00Z"
+        }
+        read.close()  # the run dies after committing page one
+        resumed = pages(connector, stream, first.state)
+        assert ids(resumed) == [2, 3]  # no read_at: from the cursor less the overlap, so 2 is read again
+        # the dead run's one page; then the resumed walk: 2 and 3, and the empty page after 3
+        assert [(q.get("updated_after"), q.get("id_after")) for _, q in requests_made(home)] == [
+            (None, None),
+            ("2026-01-05T01:50:00Z", None),
+            ("2026-01-05T01:50:00Z", "3"),
+        ]
