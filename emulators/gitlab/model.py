@@ -102,7 +102,8 @@ class Iteration:
     description: str | None = None
 
     def state(self, today: date) -> int:
-        """GitLab's state enum: 1 upcoming, 2 current, 3 closed."""
+        """GitLab's state enum: 1 upcoming, 2 current, 3 closed. GitLab's nightly worker moves it
+        with update_all, which leaves updated_at alone: `updated_after` does not see it change."""
         if today < self.start_date:
             return 1
         return 2 if today <= self.due_date else 3

@@ -38,9 +38,9 @@ import itertools
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 
-from emulators.gitlab.model import GitLabModel, Group, Issue, Milestone, Project, User
+from emulators.gitlab.model import GitLabModel, Group, Issue, MergeRequest, Milestone, Project, User
 from emulators.org import Clock, Person
 
 DAY = timedelta(days=1)
@@ -201,10 +201,9 @@ class _Story:
     def moment(self, days: float) -> datetime:
         """as_of + `days` with its time of day squeezed into working hours (09:00-19:00 UTC); the
         mapping keeps order, so a plan's steps stay in sequence."""
-        when = self.as_of + timedelta(days=days)
-        midnight = datetime.combine(when.date(), time(0), when.tzinfo)
-        into_day = (when - midnight) / timedelta(days=1)
-        return (midnight + timedelta(hours=9 + 10 * into_day)).replace(microsecond=0)
+        stamp = self.as_of.timestamp() + days * 86400
+        into_day = stamp % 86400
+        return datetime.fromtimestamp(int(stamp - into_day + 9 * 3600 + into_day * 10 / 24), UTC)
 
     def day(self, days: int) -> date:
         return (self.as_of + timedelta(days=days)).date()
@@ -286,6 +285,7 @@ class _IssuePlan:
         self.story, self.holder, self.rng = story, holder, rng
         self.created = created
         self.issue: Issue | None = None
+        self.merge_request: MergeRequest | None = None
 
     @property
     def project(self) -> Project:
@@ -356,9 +356,9 @@ class _IssuePlan:
         return self.story.members[self._iid % len(self.story.members)]
 
     def _close_as_duplicate(self) -> None:
-        earlier = [item for item in self.project.issues.values() if item.iid < self._iid]
-        if earlier:
-            self.project.close_issue(self._iid, self._user(), duplicate_of=earlier[self._iid % len(earlier)])
+        original = self.project.issues.get(1 + self._iid * 7 % max(1, self._iid - 1))
+        if original is not None and original is not self.issue:
+            self.project.close_issue(self._iid, self._user(), duplicate_of=original)
 
     def _plan(self, draw: float) -> None:
         """Into a dated, open milestone not yet due: the project's own or its group's."""
@@ -394,7 +394,7 @@ class _IssuePlan:
         if mr_draw < 0.6:
             word = CLOSING_WORDS[self._iid % len(CLOSING_WORDS)]
             reviewer = self.story.members[(self._iid + 3) % len(self.story.members)]
-            project.create_merge_request(
+            self.merge_request = project.create_merge_request(
                 assignee,
                 f"Draft: {self.issue.title}" if mr_draw < 0.05 else self.issue.title,
                 f"{word} #{self._iid}\n\nSee also #{max(1, self._iid - 1)}.",
@@ -409,9 +409,7 @@ class _IssuePlan:
         project = self.project
         if self.issue is None or self.issue.state != "opened":
             return
-        merge_request = next(
-            (item for item in project.merge_requests.values() if item.closing_iids[:1] == [self._iid]), None
-        )
+        merge_request = self.merge_request
         if merge_request is not None and merge_request.draft:
             return  # still a draft: left open, as is its issue
         if merge_request is not None and mr_draw < 0.55:
