@@ -28,7 +28,7 @@ from typing import Any, ClassVar
 from connectors.children import read_children
 from connectors.http import ConnectorError, HttpClient
 from connectors.paging import Fetched, fetch_link_pages
-from connectors.reads import read_full, read_incremental
+from connectors.reads import read_full, read_incremental, shaped
 from connectors.streams import (
     Page,
     Parent,
@@ -119,8 +119,16 @@ class Connector:
             yield from read_incremental(self, scope, stream, state)
 
     def census(self, scope: str) -> set[str]:
-        """Ids of every record of `census_stream` now in the scope; raw rows missing from it were deleted."""
-        raise NotImplementedError
+        """Ids of every record of `census_stream` now in the scope; raw rows missing from it were deleted.
+
+        By default the census stream's declared list walked whole, without a cursor: override it
+        when the tracker has a cheaper list of ids (Jira's `fields=id` search).
+        """
+        stream = self.stream(self.census_stream)
+        pages = stream.paging.pages(self.client, self.path(stream, scope), self.params(stream))
+        return {
+            self.record_key(stream, record).id for page in pages for record in shaped(stream, page.records)
+        }
 
     def record_key(self, stream: Stream, record: Mapping[str, Any]) -> Record:
         """The record's primary key as a string and its cursor as a UTC datetime (None when unusable).

@@ -426,3 +426,18 @@ def test_an_oldest_first_list_commits_its_cursor_page_by_page_and_resumes_from_i
             ("2026-01-05T01:50:00Z", None),
             ("2026-01-05T01:50:00Z", "3"),
         ]
+
+
+def test_the_default_census_walks_the_census_stream_whole_without_its_cursor() -> None:
+    def answer(path: str, text: str) -> Answer:
+        page = int(query(text).get("page", "1"))
+        link = {"Link": f'<{home.url}/api/projects/p/issues?page=2>; rel="next"'} if page == 1 else {}
+        return body([{"id": 2 * page - 1, "updated_at": OLD}, {"id": 2 * page, "updated_at": OLD}], **link)
+
+    with Hostile({"/api/projects/p/issues": answer}) as home:
+        shaped_issues = replace(ISSUES, shape=lambda records: [r for r in records if r["id"] != 3])
+        assert toy(home, (shaped_issues,)).census("p") == {"1", "2", "4"}  # the shape drops 3
+        assert requests_made(home) == [
+            ("/api/projects/p/issues", {"order_by": "updated_at", "sort": "asc", "per_page": "2"}),
+            ("/api/projects/p/issues", {"page": "2"}),
+        ]
