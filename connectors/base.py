@@ -13,9 +13,10 @@ still in the tracker, so deleted records can be marked.
 Adding a tracker: subclass `Connector`, declare its `Stream`s (connectors/streams.py says how to
 declare each kind: full, incremental, append-only, site-wide, child) with a paging style
 (connectors/paging.py: Link, PageNumber, Offset, Token, Keyset, Single); the base `read` runs them
-(connectors/reads.py). Write a hook only for what a declaration cannot say: `reader` or
-`first_reader` methods, `shape` functions, `path_values`, `wanted`. Then `scopes`, `check`,
-`census` and `client_for`; register the tracker's `TRACKER` (connectors/tracker.py) and add its
+(connectors/reads.py, child streams connectors/children.py). Write a hook only for what a
+declaration cannot say: `reader` or `first_reader` methods, `shape` functions, `path_values`,
+`path`, `wanted`, `census` (by default the census stream walked whole). Then `scopes`, `check` and
+`client_for`; register the tracker's `TRACKER` (connectors/tracker.py) and add its
 staging SQL under `models/staging/<type>/`. `tests/test_connector_contract.py` runs the shared
 contract against every registered tracker.
 """
