@@ -10,8 +10,8 @@
   (connection refused or reset, the deadline passed, a body cut short), a 200 whose JSON does not
   parse (a truncating proxy), a 5xx; and, with a budget of `max_retries` of their own, rate
   limits (429, GitHub's 403s), so a throttled night does not spend the budget for a flaky network.
-  It waits `Retry-After`, `X-RateLimit-Reset`, the secondary-limit floor or full-jitter backoff;
-  a wait longer than `max_wait_seconds` fails now, saying how long the tracker asked for;
+  It waits `Retry-After`, `X-RateLimit-Reset` (GitLab: `RateLimit-Reset`), the secondary-limit
+  floor or full-jitter backoff; a wait longer than `max_wait_seconds` fails now, saying how long the tracker asked for;
 - stops for good once the source's `deadline_minutes`, counted from the client's creation, passed.
 A call that fails for good (those, or an answer retrying cannot change) raises `ConnectorError`,
 with a one-line message that holds no credential and no control character the server sent.
@@ -53,11 +53,12 @@ class ConnectorError(RuntimeError):
 
 
 def reset_wait_seconds(headers: Mapping[str, str], now: float | None = None) -> float | None:
-    """Seconds until the rate-limit window resets, from `X-RateLimit-Reset`, or None.
+    """Seconds until the rate-limit window resets, from `X-RateLimit-Reset` (or GitLab's
+    unprefixed `RateLimit-Reset`), or None.
 
-    GitHub sends epoch seconds; Jira sends an ISO 8601 time (`2026-11-22T10:30Z`).
+    GitHub and GitLab send epoch seconds; Jira sends an ISO 8601 time (`2026-11-22T10:30Z`).
     """
-    value = headers.get("X-RateLimit-Reset") or headers.get("x-ratelimit-reset")
+    value = _rate_header(headers, "Reset")
     if not value:
         return None
     now = time.time() if now is None else now
@@ -71,6 +72,16 @@ def reset_wait_seconds(headers: Mapping[str, str], now: float | None = None) -> 
     if reset.tzinfo is None:
         reset = reset.replace(tzinfo=UTC)
     return max(0.0, reset.timestamp() - now)
+
+
+def _rate_header(headers: Mapping[str, str], name: str) -> str | None:
+    """A rate-limit header, `X-RateLimit-<name>` (GitHub, Jira) or `RateLimit-<name>` (GitLab, the
+    IETF draft), in any case (a plain mapping in tests is case-sensitive)."""
+    for key in (f"X-RateLimit-{name}", f"RateLimit-{name}"):
+        value = headers.get(key) or headers.get(key.lower())
+        if value:
+            return value
+    return None
 
 
 def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
@@ -402,7 +413,7 @@ class HttpClient:
         after = retry_after_seconds(headers)
         if after is not None:
             return after
-        if status in (403, 429) and headers.get("X-RateLimit-Remaining") == "0":
+        if status in (403, 429) and _rate_header(headers, "Remaining") == "0":
             return (reset_wait_seconds(headers) or 0.0) + 1.0
         if status in (403, 429) and "secondary rate limit" in response.text.lower():
             return self.secondary_wait_seconds * (2**attempt) * random.uniform(1.0, 1.25)
