@@ -11,7 +11,8 @@
   parse (a truncating proxy), a 5xx; and, with a budget of `max_retries` of their own, rate
   limits (429, GitHub's 403s), so a throttled night does not spend the budget for a flaky network.
   It waits `Retry-After`, `X-RateLimit-Reset` (GitLab: `RateLimit-Reset`), the secondary-limit
-  floor or full-jitter backoff; a wait longer than `max_wait_seconds` fails now, saying how long the tracker asked for;
+  floor or full-jitter backoff; a wait longer than `max_wait_seconds` fails now, saying how long
+  the tracker asked for;
 - stops for good once the source's `deadline_minutes`, counted from the client's creation, passed.
 A call that fails for good (those, or an answer retrying cannot change) raises `ConnectorError`,
 with a one-line message that holds no credential and no control character the server sent.
