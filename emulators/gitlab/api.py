@@ -28,23 +28,28 @@ import bisect
 import hashlib
 import itertools
 import json
-import math
 import re
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from email.utils import formatdate
 from typing import Any
-from urllib.parse import urlencode
 
 from emulators.exchange import Request, Response, json_bytes
 from emulators.gitlab import render
 from emulators.gitlab.model import GitLabModel, Group, Issue, MergeRequest, Milestone, Project
+from emulators.gitlab.paging import Keyset, Listing, id_keyset, keyset_page, offset_page
+from emulators.gitlab.params import (
+    ApiError,
+    choice,
+    flag,
+    invalid,
+    not_found,
+    time_bounds,
+    timestamp_param,
+)
 from emulators.rate_limit import Budget, RateLimits
 
-DEFAULT_PER_PAGE, MAX_PER_PAGE = 20, 100
-COUNT_LIMIT = 10_000  # past this many items GitLab stops counting them
 RATE_LIMIT = 2000  # gitlab.com's authenticated API requests per minute
 JSON = ("Content-Type", "application/json")
 # Issue orders keyset pagination serves here; GitLab falls back to offset paging for the rest.
@@ -58,40 +63,6 @@ ITERATION_STATE_NUMBERS = {"upcoming": (1,), "current": (2,), "opened": (1, 2), 
 
 PROJECT = r"^/projects/(?P<project>[^/]+)"
 GROUP = r"^/groups/(?P<group>[^/]+)"
-
-
-class ApiError(Exception):
-    """A refusal as GitLab words it: status and JSON body."""
-
-    def __init__(self, status: int, payload: dict[str, Any]) -> None:
-        super().__init__(str(payload))
-        self.status, self.payload = status, payload
-
-
-def _not_found(what: str | None = None) -> ApiError:
-    return ApiError(404, {"message": f"404 {what} Not Found"} if what else {"error": "404 Not Found"})
-
-
-def _invalid(name: str, reason: str = "does not have a valid value") -> ApiError:
-    return ApiError(400, {"error": f"{name} {reason}"})
-
-
-@dataclass
-class Keyset:
-    """Keyset paging over a listing: the items past the request's position, and the link
-    parameters that start after a given item."""
-
-    after: Callable[[Request, Sequence[Any]], Sequence[Any]]
-    position: Callable[[Any], dict[str, str]]
-
-
-@dataclass
-class Listing:
-    """A list endpoint's matching items in order, how to render one, and its keyset (if offered)."""
-
-    items: Sequence[Any]
-    render: Callable[[Any], Any]
-    keyset: Keyset | None = None
 
 
 class GitLabApi:
@@ -146,7 +117,7 @@ class GitLabApi:
             return Response(429, b"Retry later\n", headers)
         try:
             if request.method not in ("GET", "HEAD"):
-                raise _not_found()
+                raise not_found()
             with self.model.lock:
                 payload, extra = self._route(request)
             status = 200
@@ -187,7 +158,7 @@ class GitLabApi:
             except ApiError:
                 return False
             on_page = {issue["iid"] for issue in listed}
-            after = _time(request, "updated_after")
+            after = timestamp_param(request, "updated_after")
             everything = self._issues_in_order(request, project)
             position = next(
                 (index for index, issue in enumerate(everything) if issue.iid in on_page), len(everything)
@@ -203,11 +174,11 @@ class GitLabApi:
 
     def _issues_in_order(self, request: Request, project: Project) -> list[Issue]:
         """The project's issues in the walk's order, without its filters (what a full walk passes)."""
-        order_by = _choice(request, "order_by", ISSUE_ORDERS, "created_at")
+        order_by = choice(request, "order_by", ISSUE_ORDERS, "created_at")
         items = _sorted_issues(project, "all", order_by)
         return (
             _descending(items, order_by)
-            if _choice(request, "sort", ("asc", "desc"), "desc") == "desc"
+            if choice(request, "sort", ("asc", "desc"), "desc") == "desc"
             else items
         )
 
@@ -216,20 +187,20 @@ class GitLabApi:
             match = pattern.match(request.path.rstrip("/") or "/")
             if match:
                 return answer(request, **match.groupdict())
-        raise _not_found()
+        raise not_found()
 
     # -- lookups ----------------------------------------------------------------------------------
 
     def _find_project(self, ref: str) -> Project:
         found = self.model.project(ref)
         if found is None:
-            raise _not_found("Project")
+            raise not_found("Project")
         return found
 
     def _find_group(self, ref: str) -> Group:
         found = self.model.group(ref)
         if found is None:
-            raise _not_found("Group")
+            raise not_found("Group")
         return found
 
     def _today(self) -> date:
@@ -244,7 +215,7 @@ class GitLabApi:
         found = self._find_project(project)
         issue = found.issues.get(int(iid))
         if issue is None:
-            raise _not_found("Issue")
+            raise not_found("Issue")
         return render.issue(issue, self._today(), _mr_counts(found).get(issue.iid, 0)), []
 
     def _merge_request(self, request: Request, project: str, iid: str) -> tuple[Any, list[tuple[str, str]]]:
@@ -253,7 +224,7 @@ class GitLabApi:
     def _find_merge_request(self, project: str, iid: str) -> MergeRequest:
         found = self._find_project(project).merge_requests.get(int(iid))
         if found is None:
-            raise _not_found("Merge Request")
+            raise not_found("Merge Request")
         return found
 
     # -- lists ------------------------------------------------------------------------------------
@@ -268,20 +239,20 @@ class GitLabApi:
     def _list_projects(
         self, request: Request, by_id: list[Project], keyset: bool = False
     ) -> tuple[Any, list[tuple[str, str]]]:
-        order_by = _choice(
+        order_by = choice(
             request,
             "order_by",
             ("id", "name", "path", "created_at", "updated_at", "last_activity_at"),
             "created_at",
         )
-        descending = _choice(request, "sort", ("asc", "desc"), "desc") == "desc"
+        descending = choice(request, "sort", ("asc", "desc"), "desc") == "desc"
         if keyset and request.param("pagination") == "keyset":
             if order_by != "id":
                 raise ApiError(
                     405, {"error": "Keyset pagination is not yet available for this type of request"}
                 )
-            listing = Listing(by_id[::-1] if descending else by_id, render.project, _id_keyset(descending))
-            return _keyset_page(request, listing)
+            listing = Listing(by_id[::-1] if descending else by_id, render.project, id_keyset(descending))
+            return keyset_page(request, listing)
         keys: dict[str, Callable[[Project], Any]] = {
             "id": lambda p: p.id,
             "name": lambda p: (p.name, p.id),
@@ -291,19 +262,19 @@ class GitLabApi:
             "last_activity_at": lambda p: (p.last_activity_at, p.id),
         }
         items = sorted(by_id, key=keys[order_by], reverse=descending)
-        return _offset_page(request, Listing(items, render.project))
+        return offset_page(request, Listing(items, render.project))
 
     def _issues(self, request: Request, project: str) -> tuple[Any, list[tuple[str, str]]]:
         found = self._find_project(project)
-        state = _choice(request, "state", ("opened", "closed", "all"), "all")
-        scope = _choice(request, "scope", ("created_by_me", "assigned_to_me", "all"), "all")
-        order_by = _choice(request, "order_by", ISSUE_ORDERS, "created_at")
-        descending = _choice(request, "sort", ("asc", "desc"), "desc") == "desc"
-        issue_type = _choice(request, "issue_type", ("issue", "incident", "test_case", "task"), "")
+        state = choice(request, "state", ("opened", "closed", "all"), "all")
+        scope = choice(request, "scope", ("created_by_me", "assigned_to_me", "all"), "all")
+        order_by = choice(request, "order_by", ISSUE_ORDERS, "created_at")
+        descending = choice(request, "sort", ("asc", "desc"), "desc") == "desc"
+        issue_type = choice(request, "issue_type", ("issue", "incident", "test_case", "task"), "")
         iids = {int(value) for key, value in request.query if key in ("iids[]", "iids") and value.isdigit()}
-        updated, created = _time_bounds(request, "updated"), _time_bounds(request, "created")
+        updated, created = time_bounds(request, "updated"), time_bounds(request, "created")
         items = _sorted_issues(found, state, order_by)
-        after = _time(request, "updated_after")
+        after = timestamp_param(request, "updated_after")
         if order_by == "updated_at" and after is not None:  # the incremental sync's query: a binary search
             items = items[bisect.bisect_left(items, after, key=lambda issue: issue.updated_at) :]
         if scope != "all":
@@ -321,7 +292,7 @@ class GitLabApi:
         if request.param("pagination") == "keyset" and order_by in ISSUE_KEYSET_ORDERS:
             ascending = items[::-1] if descending else items
             listing.keyset = _cursor_keyset(order_by, descending, ascending)
-        return _offset_page(request, listing) if listing.keyset is None else _keyset_page(request, listing)
+        return offset_page(request, listing) if listing.keyset is None else keyset_page(request, listing)
 
     def _resource_events(
         self, request: Request, project: str, iid: str, kind: str
@@ -329,7 +300,7 @@ class GitLabApi:
         found = self._find_project(project)
         issue = found.issues.get(int(iid))
         if issue is None:
-            raise _not_found("Issue")
+            raise not_found("Issue")
         today = self._today()
         events: dict[str, tuple[Sequence[Any], Callable[[Any], Any]]] = {
             "state": (issue.state_events, lambda event: render.state_event(issue.id, event)),
@@ -340,28 +311,28 @@ class GitLabApi:
             ),
         }
         items, draw = events[kind]
-        return _offset_page(request, Listing(sorted(items, key=lambda e: (e.created_at, e.id)), draw))
+        return offset_page(request, Listing(sorted(items, key=lambda e: (e.created_at, e.id)), draw))
 
     def _project_milestones(self, request: Request, project: str) -> tuple[Any, list[tuple[str, str]]]:
         found = self._find_project(project)
-        ancestors = _flag(request, "include_ancestors") or _flag(request, "include_parent_milestones")
+        ancestors = flag(request, "include_ancestors") or flag(request, "include_parent_milestones")
         chosen = found.visible_milestones() if ancestors else list(found.milestones)
         return self._list_milestones(request, chosen, allow_iids=not ancestors)
 
     def _group_milestones(self, request: Request, group: str) -> tuple[Any, list[tuple[str, str]]]:
         found = self._find_group(group)
         chosen = list(found.milestones)
-        if _flag(request, "include_descendants"):
+        if flag(request, "include_descendants"):
             chosen += [item for project in found.projects for item in project.milestones]
         return self._list_milestones(request, chosen, allow_iids=True)
 
     def _list_milestones(
         self, request: Request, chosen: list[Milestone], allow_iids: bool
     ) -> tuple[Any, list[tuple[str, str]]]:
-        state = _choice(request, "state", ("active", "closed"), "")
+        state = choice(request, "state", ("active", "closed"), "")
         title = request.param("title")
         iids = {int(value) for key, value in request.query if key == "iids[]" and value.isdigit()}
-        bounds = _time_bounds(request, "updated")
+        bounds = time_bounds(request, "updated")
         items = [
             item
             for item in chosen
@@ -373,14 +344,14 @@ class GitLabApi:
         # Due date first (undated last), then title, as GitLab's milestone finder orders them.
         items.sort(key=lambda item: (item.due_date is None, item.due_date or date.min, item.title, item.id))
         today = self._today()
-        return _offset_page(request, Listing(items, lambda item: render.milestone(item, today)))
+        return offset_page(request, Listing(items, lambda item: render.milestone(item, today)))
 
     def _iterations(self, request: Request, group: str) -> tuple[Any, list[tuple[str, str]]]:
         found = self._find_group(group)
         if not found.premium:
             raise ApiError(403, {"message": "403 Forbidden"})
-        state = _choice(request, "state", ITERATION_STATES, "all")
-        bounds = _time_bounds(request, "updated")
+        state = choice(request, "state", ITERATION_STATES, "all")
+        bounds = time_bounds(request, "updated")
         today = self._today()
         wanted = ITERATION_STATE_NUMBERS.get(state)
         items = [
@@ -389,18 +360,18 @@ class GitLabApi:
             if (wanted is None or item.state(today) in wanted) and bounds(item.updated_at)
         ]
         items.sort(key=lambda item: (item.start_date, item.id))
-        return _offset_page(request, Listing(items, lambda item: render.iteration(item, today)))
+        return offset_page(request, Listing(items, lambda item: render.iteration(item, today)))
 
     def _merge_requests(self, request: Request, project: str) -> tuple[Any, list[tuple[str, str]]]:
         found = self._find_project(project)
-        state = _choice(request, "state", ("opened", "closed", "locked", "merged", "all"), "all")
-        order_by = _choice(
+        state = choice(request, "state", ("opened", "closed", "locked", "merged", "all"), "all")
+        order_by = choice(
             request, "order_by", ("created_at", "updated_at", "title", "merged_at"), "created_at"
         )
-        descending = _choice(request, "sort", ("asc", "desc"), "desc") == "desc"
-        _choice(request, "scope", ("created_by_me", "assigned_to_me", "all"), "all")
-        bounds = _time_bounds(request, "updated")
-        created = _time_bounds(request, "created")
+        descending = choice(request, "sort", ("asc", "desc"), "desc") == "desc"
+        choice(request, "scope", ("created_by_me", "assigned_to_me", "all"), "all")
+        bounds = time_bounds(request, "updated")
+        created = time_bounds(request, "created")
         keys: dict[str, Callable[[MergeRequest], Any]] = {
             "created_at": lambda item: (item.created_at, item.id),
             "updated_at": lambda item: (item.updated_at, item.id),
@@ -419,7 +390,7 @@ class GitLabApi:
             reverse=descending,
         )
         today = self._today()
-        return _offset_page(request, Listing(items, lambda item: render.merge_request(item, today)))
+        return offset_page(request, Listing(items, lambda item: render.merge_request(item, today)))
 
     def _closes_issues(self, request: Request, project: str, iid: str) -> tuple[Any, list[tuple[str, str]]]:
         merge_request = self._find_merge_request(project, iid)
@@ -427,7 +398,7 @@ class GitLabApi:
         counts = _mr_counts(found)
         today = self._today()
         items = found.closes_issues(merge_request)
-        return _offset_page(
+        return offset_page(
             request, Listing(items, lambda issue: render.issue(issue, today, counts.get(issue.iid, 0)))
         )
 
@@ -485,122 +456,6 @@ def _mr_counts(project: Project) -> dict[int, int]:
     return project.model.cached(("mr_counts", project.id), build)
 
 
-# -- parameters -----------------------------------------------------------------------------------
-
-
-def _choice(request: Request, name: str, allowed: Sequence[str], default: str) -> str:
-    value = request.param(name)
-    if value is None or value == "":
-        return default
-    if value not in allowed:
-        raise _invalid(name)
-    return value
-
-
-def _flag(request: Request, name: str) -> bool:
-    value = (request.param(name) or "").lower()
-    if value not in ("", "true", "false", "1", "0"):
-        raise _invalid(name, "is invalid")
-    return value in ("true", "1")
-
-
-def _time(request: Request, name: str) -> datetime | None:
-    value = request.param(name)
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("z", "Z"))
-    except ValueError:
-        raise _invalid(name, "is invalid") from None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
-
-
-def _time_bounds(request: Request, prefix: str) -> Callable[[datetime], bool]:
-    """`<prefix>_after` and `<prefix>_before`, both inclusive as GitLab documents them."""
-    after, before = _time(request, f"{prefix}_after"), _time(request, f"{prefix}_before")
-    return lambda when: (after is None or when >= after) and (before is None or when <= before)
-
-
-def _per_page(request: Request) -> int:
-    try:
-        value = int(request.param("per_page") or DEFAULT_PER_PAGE)
-    except ValueError:
-        raise _invalid("per_page", "is invalid") from None
-    return DEFAULT_PER_PAGE if value < 1 else min(value, MAX_PER_PAGE)
-
-
-# -- paging ---------------------------------------------------------------------------------------
-
-
-def _url(request: Request, replace: dict[str, str], drop: Sequence[str] = ()) -> str:
-    """This request's URL with some parameters replaced (the client's others kept in order)."""
-    kept = [(key, value) for key, value in request.query if key not in replace and key not in drop]
-    return f"{request.base_url}{request.path}?{urlencode([*kept, *replace.items()])}"
-
-
-def _offset_page(request: Request, listing: Listing) -> tuple[list[Any], list[tuple[str, str]]]:
-    per_page = _per_page(request)
-    try:
-        page = max(1, int(request.param("page") or 1))
-    except ValueError:
-        raise _invalid("page", "is invalid") from None
-    total = len(listing.items)
-    counted = total <= COUNT_LIMIT
-    last = max(1, math.ceil(total / per_page))
-    chosen = listing.items[(page - 1) * per_page : page * per_page]
-    has_next = page * per_page < total
-
-    def link(number: int) -> str:
-        return _url(request, {"page": str(number), "per_page": str(per_page)})
-
-    rels = []
-    if page > 1:
-        rels.append(f'<{link(page - 1)}>; rel="prev"')
-    if has_next:
-        rels.append(f'<{link(page + 1)}>; rel="next"')
-    rels.append(f'<{link(1)}>; rel="first"')
-    if counted:
-        rels.append(f'<{link(last)}>; rel="last"')
-    headers = [
-        ("Link", ", ".join(rels)),
-        ("X-Next-Page", str(page + 1) if has_next else ""),
-        ("X-Page", str(page)),
-        ("X-Per-Page", str(per_page)),
-        ("X-Prev-Page", str(page - 1) if page > 1 else ""),
-    ]
-    if counted:
-        headers += [("X-Total", str(total)), ("X-Total-Pages", str(last))]
-    return [listing.render(item) for item in chosen], headers
-
-
-def _keyset_page(request: Request, listing: Listing) -> tuple[list[Any], list[tuple[str, str]]]:
-    """A keyset page: the items after the request's position, and rel="next" while more remain."""
-    assert listing.keyset is not None
-    per_page = _per_page(request)
-    rest = listing.keyset.after(request, listing.items)
-    chosen = list(rest[:per_page])
-    headers: list[tuple[str, str]] = []
-    if len(rest) > per_page:
-        position = listing.keyset.position(chosen[-1])
-        headers.append(("Link", f'<{_url(request, position, drop=("page",))}>; rel="next"'))
-    return [listing.render(item) for item in chosen], headers
-
-
-def _id_keyset(descending: bool) -> Keyset:
-    """/projects?pagination=keyset&order_by=id: the next link carries id_after (id_before descending)."""
-    name = "id_before" if descending else "id_after"
-
-    def after(request: Request, items: Sequence[Project]) -> Sequence[Project]:
-        bound = request.param(name)
-        if bound is None:
-            return items
-        if not bound.isdigit():
-            raise _invalid(name, "is invalid")
-        return [item for item in items if (item.id < int(bound) if descending else item.id > int(bound))]
-
-    return Keyset(after, lambda item: {name: str(item.id)})
-
-
 def _cursor_keyset(order_by: str, descending: bool, ascending: list[Issue]) -> Keyset:
     """Project issues' keyset: an opaque base64 cursor of the last item's order value and id.
 
@@ -623,7 +478,7 @@ def _cursor_keyset(order_by: str, descending: bool, ascending: list[Issue]) -> K
                 return datetime.fromisoformat(raw.replace("Z", "+00:00")), issue_id
             return (int(raw) if order_by == "id" else raw), issue_id
         except (ValueError, KeyError, TypeError):
-            raise _invalid("cursor", "is invalid") from None
+            raise invalid("cursor", "is invalid") from None
 
     def after(request: Request, items: Sequence[Issue]) -> Sequence[Issue]:
         cursor = request.param("cursor")
