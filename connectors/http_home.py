@@ -3,19 +3,21 @@
 A tracker's answers name URLs (`Link: rel="next"`, `Location`, `self` links), and the client
 attaches the token to every request it sends. A URL from an answer is therefore followed only when
 it stays under the base_url: another host, port or scheme, or a path outside the base path (after
-`..` is resolved, and with no encoded dot or slash to resolve later), fails the source instead.
+`..` is resolved, with no encoded dot, and also once decoded as a server may decode it), fails the
+source instead. An encoded slash that stays under the base path is fine: GitLab names a project by
+its path as one segment (`/projects/acme%2Fweb`).
 """
 
 from __future__ import annotations
 
 import posixpath
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from connectors.http_text import redact
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
-ENCODED_PATH_TRICKS = ("%2e", "%2f", "%5c")  # an encoded `.`, `/` or `\` a server may decode later
+ENCODED_DOT = "%2e"  # never needed in an API path; a server may decode it into `..` later
 
 
 @dataclass(frozen=True)
@@ -46,11 +48,15 @@ class Home:
             where = f"{origin[0]}://{origin[1]}:{origin[2]}" if origin else redact(url)
             return f"refused to send credentials to {where}: only {self.origin} is this source's tracker"
         path = urlsplit(url).path or "/"
-        resolved = posixpath.normpath(path)
-        tricks = any(trick in path.lower() for trick in ENCODED_PATH_TRICKS)
-        if tricks or not (resolved == self.prefix or resolved.startswith(self.prefix + "/")):
+        decoded = unquote(path).replace("\\", "/")  # encoded slashes as a server may read them
+        if ENCODED_DOT in path.lower() or not all(self._under(p) for p in (path, decoded)):
             return f"refused {redact(url)}: it leaves the base path {self.prefix or '/'} of {self.origin}"
         return None
+
+    def _under(self, path: str) -> bool:
+        """Whether `path`, its `..` resolved, is the base path or below it."""
+        resolved = posixpath.normpath(path)
+        return resolved == self.prefix or resolved.startswith(self.prefix + "/")
 
     @property
     def origin(self) -> str:
