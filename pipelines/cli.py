@@ -1,4 +1,4 @@
-"""`trackerlake` command line: demo, run, report, emulate, check-config.
+"""`trackerlake` command line: demo, run, report, emulate, check-config, new-tracker.
 
 Exit codes: 0 success (slipping milestones are findings, not failures); 1 a source, model or the
 publish failed, one line `FAILED ...` each, with its cause; 2 bad config or usage, with one line
@@ -80,6 +80,11 @@ def parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check-config", help="validate the config (and, with --connect, each source)")
     check.add_argument("--config", type=Path)
     check.add_argument("--connect", action="store_true")
+
+    new = commands.add_parser(
+        "new-tracker", help="scaffold a tracker's folders and list what is left to fill"
+    )
+    new.add_argument("name", metavar="NAME", help="its config type, [a-z][a-z0-9_]*")
     return top
 
 
@@ -200,12 +205,19 @@ def cmd_emulate(args: argparse.Namespace) -> int:
     )
 
 
+def cmd_new_tracker(args: argparse.Namespace) -> int:
+    from pipelines.scaffold import new_tracker
+
+    return new_tracker(args.name, Path.cwd())
+
+
 COMMANDS = {
     "run": cmd_run,
     "report": cmd_report,
     "check-config": cmd_check_config,
     "demo": cmd_demo,
     "emulate": cmd_emulate,
+    "new-tracker": cmd_new_tracker,
 }
 
 
