@@ -57,10 +57,17 @@ $(LAKEHOUSE)/.synced: $(UV) pyproject.toml uv.lock
 		duckdb-extension-ducklake==$(LAKEHOUSE_DUCKDB) duckdb-extension-postgres-scanner==$(LAKEHOUSE_DUCKDB)
 	touch $@
 
-test-lakehouse: venv $(LAKEHOUSE)/.synced
+# The published file is read back by DuckDB 1.1.3, as BI drivers bundle it.
+BI_READER := $(LAKEHOUSE)/bi-reader
+$(BI_READER)/bin/python: $(LAKEHOUSE)/.synced
+	$(UV) venv --quiet --allow-existing --python $(BIN)/python $(BI_READER)
+	$(UV) pip install --quiet --python $@ duckdb==1.1.3 pytz
+
+test-lakehouse: venv $(LAKEHOUSE)/.synced $(BI_READER)/bin/python
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; }
-	TRACKERLAKE_REQUIRE_LAKEHOUSE=1 $(LAKEHOUSE)/bin/pytest -q tests/lakehouse
+	TRACKERLAKE_REQUIRE_LAKEHOUSE=1 TRACKERLAKE_PIPELINE_PYTHON=$(BIN)/python TRACKERLAKE_BI_PYTHON=$(BI_READER)/bin/python \
+		$(LAKEHOUSE)/bin/pytest -q tests/lakehouse
 
 # The whole reliability suite, long versions included (plain `pytest` runs only the short ones).
 reliability: venv
