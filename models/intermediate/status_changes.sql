@@ -4,7 +4,8 @@
 -- Rebuilt alike for every tracker from its item events (staging.item_events, whose header is the
 -- contract): the status the item was created in, then each status change, replayed in order of
 -- time and seq. While the category is todo, an assignee (assignments net of unassignments) or an
--- in-progress label (mapping.in_progress_labels, any case) makes the item in_progress. The item's
+-- in-progress label (mapping.in_progress_labels, any case; a scoped label `workflow::in progress`
+-- also by its value after the last `::`) makes the item in_progress. The item's
 -- current status (staging.work_items) is the truth: when the replay does not end in it (a sync
 -- that started late, an event list that forgot old ones), a last row moves the history to it, at
 -- the item's closed_at when it is done (else updated_at), never before the last event. Events
@@ -35,7 +36,8 @@ signals AS (
         CASE e.kind WHEN 'assigned' THEN 1 WHEN 'unassigned' THEN -1 ELSE 0 END AS assignees,
         CASE
             WHEN e.kind NOT IN ('label_added', 'label_removed')
-                OR NOT list_contains(p.in_progress_labels, lower(e.label)) THEN 0
+                OR NOT list_has_any(p.in_progress_labels, [lower(e.label), lower(string_split(e.label, '::')[-1])])
+                THEN 0
             WHEN e.kind = 'label_added' THEN 1
             ELSE -1
         END AS progress_labels
