@@ -5,7 +5,8 @@ tracker tested from recorded pages alone, the replay manifest `tests/<type>/repl
 (emulators/replay.py), served under /<type> beside the emulators. `run_contract` syncs a source per
 tracker through one Dagster run, as `trackerlake run` does; `assert_meets_contract` holds one
 tracker's source to what the marts promise. tests/test_tracker_contract.py runs every tracker at
-once; a tracker's own tests/<type>/ runs it alone.
+once; a tracker's own tests/<type>/ runs it alone. Both import tests/models/test_docs.py's test
+that docs/warehouse.md is current: a new tracker's raw and staging tables must be in it.
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ from pipelines import config as config_module
 from pipelines.demo import emulator_config, secret_env, write_config
 from pipelines.run import RunOutcome, execute
 from pipelines.scaffold import unfilled
-from tests.models.test_docs import test_committed_warehouse_doc_matches_a_rebuilt_warehouse
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = 0.1  # scale of the emulated organisation: a few projects, each with milestones
@@ -110,7 +110,8 @@ def _replay_source(
 
 
 def assert_meets_contract(run: ContractRun, kind: str) -> None:
-    """The tracker's source filled the marts, passed every blocking check, and the doc is current."""
+    """The tracker's source filled the marts and passed every blocking check (the data-quality checks;
+    the findings, slipping milestones and the like, are what the pipeline is for)."""
     assert run.outcome.success, run.outcome.failures
     blocking = [c.check_name for c in run.outcome.failed_checks if c.severity == dg.AssetCheckSeverity.ERROR]
     assert blocking == [] and run.outcome.published, f"blocking checks failed: {blocking}"
@@ -148,7 +149,6 @@ def assert_meets_contract(run: ContractRun, kind: str) -> None:
         assert 0 < completion <= milestones, (
             f"{kind}: no milestone has scope (work_item_milestones.sql, item_events.sql)"
         )
-    test_committed_warehouse_doc_matches_a_rebuilt_warehouse()
 
 
 def _scalar(con: duckdb.DuckDBPyConnection, query: str, *params: Any) -> int:
