@@ -14,6 +14,7 @@ from connectors.tracker import Tracker
 PACKAGES = (
     "connectors.github",
     "connectors.jira",
+    "connectors.gitlab",
 )
 
 TRACKERS: dict[str, Tracker] = {

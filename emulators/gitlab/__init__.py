@@ -28,9 +28,7 @@ def demo_source(base_url: str, model: GitLabModel) -> dict[str, Any]:
     }
 
 
-# Exported as EMULATED (which registers it: emulators/emulated.py) once connectors/ registers GitLab,
-# since the contract tests require the two to agree.
-RECORD = Emulated(
+EMULATED = Emulated(
     type="gitlab",
     build=build,
     mount=GitLabApi,
