@@ -19,7 +19,9 @@ Styles (`size` is the page size asked for; the connector's `per_page` setting ov
 - `Keyset(param, field)`: the next page asks `param=<the last record's field>` until a page comes
   back empty (APIs with `id_after`-style keysets and no Link header).
 - `Single()`: one GET, the whole list (Jira `/field`, `/status`).
-`items` names the body's key holding the records (None: the body is the list).
+`items` names the body's key holding the records (None: the body is the list). `ok` adds statuses
+that mean the list is absent here (a paid feature a free tier refuses with 403, an instance without
+it 404, a kanban board's sprints 400): the walk then ends quietly, with no page.
 """
 
 from __future__ import annotations
@@ -76,6 +78,7 @@ class Link:
     size_param: str | None = "per_page"
     size: int = 100
     items: str | None = None
+    ok: frozenset[int] = OK
 
     def pages(
         self, client: HttpClient, path: str, params: Mapping[str, Any], etag: str | None = None
@@ -84,9 +87,9 @@ class Link:
         query: Mapping[str, Any] | None = params
         guard = PageGuard(f"GET {redact(client.url(path))}")
         while url:
-            response, records = _checked(client, guard, url, query, etag, self.items)
+            response, records = _checked(client, guard, url, query, etag, self.items, self.ok)
             if records is None:
-                yield _unchanged(response, etag)
+                yield from _unchanged(response, etag)
                 return
             link = response.links.get("next", {}).get("url")
             next_url = urljoin(response.url, link) if link else None
@@ -105,6 +108,7 @@ class PageNumber:
     size: int = 100
     next_header: str = "X-Next-Page"
     items: str | None = None
+    ok: frozenset[int] = OK
 
     def pages(
         self, client: HttpClient, path: str, params: Mapping[str, Any], etag: str | None = None
@@ -113,10 +117,10 @@ class PageNumber:
         page = "1"
         while True:
             response, records = _checked(
-                client, guard, path, {**params, self.page_param: page}, etag, self.items
+                client, guard, path, {**params, self.page_param: page}, etag, self.items, self.ok
             )
             if records is None:
-                yield _unchanged(response, etag)
+                yield from _unchanged(response, etag)
                 return
             following = (response.headers.get(self.next_header) or "").strip() or None
             if following:
@@ -153,7 +157,7 @@ class Offset:
         guard = PageGuard(f"GET {redact(client.url(path))}")
         while True:
             query = {**params, self.start_param: start_at}
-            response, body = client.get_json(path, params=query, ok=self.ok)
+            response, body = client.get_json(path, params=query, ok=self.ok | OK)
             if response.status_code != 200:
                 return
             body = _object(body, path)
@@ -216,6 +220,7 @@ class Keyset:
     items: str | None = None
     size_param: str | None = "per_page"
     size: int = 100
+    ok: frozenset[int] = OK
 
     def pages(
         self, client: HttpClient, path: str, params: Mapping[str, Any], etag: str | None = None
@@ -224,9 +229,9 @@ class Keyset:
         query: Mapping[str, Any] = params
         after = ""
         while True:
-            response, records = _checked(client, guard, path, query, etag, self.items)
+            response, records = _checked(client, guard, path, query, etag, self.items, self.ok)
             if records is None:
-                yield _unchanged(response, etag)
+                yield from _unchanged(response, etag)
                 return
             following = str(records[-1].get(self.field)) if records else None
             if following is not None:
@@ -244,13 +249,17 @@ class Single:
     size_param: str | None = None
     size: int = 0
     items: str | None = None
+    ok: frozenset[int] = OK
 
     def pages(
         self, client: HttpClient, path: str, params: Mapping[str, Any], etag: str | None = None
     ) -> Iterator[Fetched]:
         guard = PageGuard(f"GET {redact(client.url(path))}")
-        response, records = _checked(client, guard, path, params, etag, self.items)
-        yield _unchanged(response, etag) if records is None else _fetched(response, records, None)
+        response, records = _checked(client, guard, path, params, etag, self.items, self.ok)
+        if records is None:
+            yield from _unchanged(response, etag)
+        else:
+            yield _fetched(response, records, None)
 
 
 def fetch_link_pages(
@@ -275,18 +284,22 @@ def _checked(
     params: Mapping[str, Any] | None,
     etag: str | None,
     items: str | None,
+    ok: frozenset[int],
 ) -> tuple[requests.Response, list[dict[str, Any]] | None]:
     """GET one page (with `If-None-Match` when given an ETag): its records, checked by the guard,
-    or None when the server answered 304."""
+    or None when the server answered 304 or another status in `ok`."""
     headers = {"If-None-Match": etag} if etag else None
-    response, body = client.get_json(url, params=params, headers=headers, ok=frozenset({200, 304}))
-    if response.status_code == 304:
+    response, body = client.get_json(url, params=params, headers=headers, ok=ok | {200, 304})
+    if response.status_code != 200:
         return response, None
     return response, guard.page(_items(body, items, url))
 
 
-def _unchanged(response: requests.Response, etag: str | None) -> Fetched:
-    return Fetched(records=[], url=response.url, etag=etag, not_modified=True)
+def _unchanged(response: requests.Response, etag: str | None) -> list[Fetched]:
+    """What a walk yields for an answer without records: a not_modified page for a 304, else none."""
+    if response.status_code != 304:
+        return []
+    return [Fetched(records=[], url=response.url, etag=etag, not_modified=True)]
 
 
 def _fetched(response: requests.Response, records: list[dict[str, Any]], following: str | None) -> Fetched:

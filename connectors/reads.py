@@ -30,11 +30,13 @@ if TYPE_CHECKING:
 
 def read_full(connector: Connector, scope: str, stream: Stream, state: State) -> Iterator[Page]:
     """The whole list each run; the state is `{}`, or `{"etag"}` when the list fit on one page
-    (only then does page one's ETag vouch for all of it)."""
+    (only then does page one's ETag vouch for all of it). A list absent here (a status the paging
+    style's `ok` allows) lands nothing and commits `{}`."""
     etag = state.get("etag") if stream.etag else None
     pages = stream.paging.pages(
         connector.client, connector.path(stream, scope), connector.params(stream), etag
     )
+    index = -1
     for index, page in enumerate(pages):
         if page.not_modified:
             yield Page([], None)
@@ -43,6 +45,8 @@ def read_full(connector: Connector, scope: str, stream: Stream, state: State) ->
         single = index == 0 and last
         final = {"etag": page.etag} if single and stream.etag else {}
         yield Page(shaped(stream, page.records), final if last else None)
+    if index < 0:
+        yield Page([], {})
 
 
 def read_incremental(

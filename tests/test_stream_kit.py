@@ -441,3 +441,16 @@ def test_the_default_census_walks_the_census_stream_whole_without_its_cursor() -
             ("/api/projects/p/issues", {"order_by": "updated_at", "sort": "asc", "per_page": "2"}),
             ("/api/projects/p/issues", {"page": "2"}),
         ]
+
+
+def test_a_list_a_free_tier_refuses_lands_nothing_and_commits_an_empty_state() -> None:
+    refused = Answer(b'{"message": "403 Forbidden"}', status=403)
+    with Hostile({"/api/groups/g/iterations": refused}) as home:
+        absent = Stream(
+            "iterations", "/groups/g/iterations", cursor_field=None, paging=Link(ok=frozenset({403}))
+        )
+        connector = toy(home, (absent,))
+        assert [(p.records, p.state) for p in pages(connector, absent)] == [([], {})]
+        with pytest.raises(ConnectorError, match="403"):  # not declared absent: the source fails
+            pages(connector, replace(absent, paging=Link()))
+        assert len(home.received) == 2
