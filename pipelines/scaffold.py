@@ -15,12 +15,20 @@ from __future__ import annotations
 
 import keyword
 import re
+import sys
 from pathlib import Path
 from string import Template
 
-from pipelines.cli import UsageError
+from pipelines.cli import EXIT_OK, EXIT_USAGE
 
 MARK = "TODO(new-tracker)"
+
+
+class ScaffoldError(ValueError):
+    """A name or a folder the scaffold refuses: one line, exit 2 (not cli's UsageError, whose class
+    differs when the command runs as `python -m pipelines.cli`)."""
+
+
 NAME = re.compile(r"[a-z][a-z0-9_]*")
 TEMPLATES = Path(__file__).resolve().parent / "scaffold_templates"
 STAGING_TEMPLATE = "staging.sql.tmpl"
@@ -44,16 +52,16 @@ def tracker_folders(root: Path, name: str) -> list[Path]:
 def check_name(root: Path, name: str) -> None:
     """Refuse a name that is not a tracker type or is taken; refuse to run outside the repository."""
     if not ((root / "connectors" / "__init__.py").is_file() and (root / "models" / "staging").is_dir()):
-        raise UsageError(
+        raise ScaffoldError(
             f"new-tracker: run it from the repository's root (the folder holding connectors/ and "
             f"models/), not {root}"
         )
     if not NAME.fullmatch(name) or keyword.iskeyword(name):
-        raise UsageError(f"new-tracker: {name!r} must match [a-z][a-z0-9_]* (it is the config's `type:`)")
+        raise ScaffoldError(f"new-tracker: {name!r} must match [a-z][a-z0-9_]* (it is the config's `type:`)")
     taken = [p for p in [*tracker_folders(root, name), root / "connectors" / f"{name}.py"] if p.exists()]
     if taken or f'"connectors.{name}"' in (root / "connectors" / "__init__.py").read_text(encoding="utf-8"):
         where = taken[0].relative_to(root) if taken else "connectors/__init__.py"
-        raise UsageError(f"new-tracker: {name!r} exists already ({where})")
+        raise ScaffoldError(f"new-tracker: {name!r} exists already ({where})")
 
 
 def scaffold(root: Path, name: str) -> list[Path]:
@@ -117,7 +125,11 @@ def unfilled(root: Path, name: str) -> list[str]:
 
 def new_tracker(name: str, root: Path) -> int:
     """The command: scaffold, then print what was written and a numbered list of what is left."""
-    written = scaffold(root, name)
+    try:
+        written = scaffold(root, name)
+    except ScaffoldError as exc:
+        print(f"trackerlake: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     print(f"Registered connectors.{name} in connectors/__init__.py and wrote {len(written)} files:")
     print("\n".join(f"  {path.relative_to(root)}" for path in written))
     steps = [
@@ -127,7 +139,7 @@ def new_tracker(name: str, root: Path) -> int:
     ]
     print("Left to fill (docs/connectors.md walks through each with GitLab):")
     print("\n".join(f"{number:3}. {step}" for number, step in enumerate(steps, start=1)))
-    return 0
+    return EXIT_OK
 
 
 def _write(path: Path, text: str) -> Path:
