@@ -6,19 +6,19 @@ last read. While a listing (a *window*) is under way, each parent's last child p
 window's progress with it, so a run killed mid-window resumes without re-reading a finished parent
 and without skipping one:
 
-    {"cursor": ..., "read_at": ...,          # the last finished window's, unchanged until the end
+    {"cursor": ..., "read_at": ...,     # the last finished window's, unchanged until its end
      "window": {"since": resume point or None,
-                "mark": {"cursor": c, "ids": [...]},  # oldest-first parents: all before c done,
-                                                      # and these ids at c
-                "done": {parent id: its cursor value}}}  # any other parent finished
+                "mark": {"order", "cursor", "ids", "top"},  # a sorted parent list: see Window
+                "done": {parent id: its cursor value}}}      # any other parent finished
 
 A resumed run lists the same window again. A parent is skipped when it was finished at the cursor
 value it is listed with now; one changed since is listed with a newer value and read again, as is
 a parent listed twice in one walk because it changed mid-walk. When the parent stream is declared
-`oldest_first` (sorted by its cursor ascending) its progress is the `mark`, a few bytes however
-many parents are done; otherwise every finished parent is in `done` until the window ends. The
-window's last page commits `{"cursor": newest parent listed, "read_at": when the listing was
-answered}`, and the next window starts from there.
+`oldest_first` or `newest_first`, the parents finished in its order are a range (a few bytes
+however many parents are done); otherwise every finished parent is in `done` until the window ends
+(its state grows with the window: declare the order of a long parent list). The window's last
+page commits `{"cursor": newest parent listed, "read_at": when the listing was answered}`, and the
+next window starts from there.
 
 An oldest-first parent list must page without skipping rows that move (keyset, or a Link walk over
 a keyset): an offset walk over a changing sort slides a row under a page boundary, and no progress
@@ -52,53 +52,85 @@ if TYPE_CHECKING:
 
 @dataclass
 class Window:
-    """One listing of the parents and which of them are finished (see the module docstring)."""
+    """One listing of the parents and which of them are finished (see the module docstring).
+
+    order: how the parent list is sorted by its cursor, "asc" (`oldest_first`), "desc"
+    (`newest_first`) or None. Over a sorted list the parents finished in order are a range from
+    where the walk began to the `mark` (ascending: everything before it; descending: everything
+    after it up to the `top`, the first parent finished), plus `ids`, those finished at the mark's
+    own time (ties may straddle it). Any other finished parent is kept in `done` with its value.
+    """
 
     since: str | None
-    mark_cursor: str | None = None
-    mark_ids: list[str] = field(default_factory=list)
+    order: str | None = None
+    mark: str | None = None
+    ids: list[str] = field(default_factory=list)
+    top: str | None = None
     done: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def resumed(cls, state: State, overlap_minutes: float) -> Window:
+    def resumed(cls, state: State, order: str | None, overlap_minutes: float) -> Window:
         saved = state.get("window")
         if saved is None:
             start = resume_from(state.get("cursor"), state.get("read_at"), overlap_minutes)
-            return cls(format_time(start) if start else None)
+            return cls(format_time(start) if start else None, order)
         mark = saved.get("mark") or {}
-        return cls(saved["since"], mark.get("cursor"), list(mark.get("ids", [])), dict(saved["done"]))
+        if mark.get("order") != order:  # the declaration changed mid-window: the mark means nothing
+            mark = {}
+        return cls(
+            saved["since"],
+            order,
+            mark.get("cursor"),
+            list(mark.get("ids", [])),
+            mark.get("top"),
+            dict(saved["done"]),
+        )
 
     def finished(self, key: str, value: Any) -> bool:
         """Whether the parent `key`, listed now at cursor `value`, was read at that value."""
         if key in self.done and self.done[key] == value:
             return True
-        at = _time(value)
-        mark = _time(self.mark_cursor)
+        at, mark = _time(value), _time(self.mark)
         if at is None or mark is None:
             return False
-        return at < mark or (at == mark and key in self.mark_ids)
+        if at == mark:
+            return key in self.ids
+        if self.order == "asc":
+            return at < mark
+        top = _time(self.top)
+        return top is not None and mark < at <= top  # later than the top: changed since, read again
 
-    def finish(self, key: str, value: Any, ordered: bool) -> None:
-        """Note the parent read; an ordered parent at or past the mark moves the mark instead."""
-        at, mark = _time(value), _time(self.mark_cursor)
-        if ordered and at is not None and (mark is None or at >= mark):
-            if mark is None or at > mark:
-                self.mark_cursor, self.mark_ids = value, []
-            self.mark_ids.append(key)
-            self.done.pop(key, None)
+    def finish(self, key: str, value: Any) -> None:
+        """Note the parent read: one met in the list's order moves the mark, any other goes in `done`."""
+        at, mark = _time(value), _time(self.mark)
+        if self.order is None or at is None:
+            in_order = False
+        elif mark is None:
+            in_order = True
         else:
+            in_order = at >= mark if self.order == "asc" else at <= mark
+        if not in_order:
             self.done[key] = value
+            return
+        if mark is None or at != mark:
+            self.mark, self.ids = value, []
+        self.top = self.top or (value if self.order == "desc" else None)
+        self.ids.append(key)
+        self.done.pop(key, None)
 
     def saved(self) -> State:
-        mark = {"cursor": self.mark_cursor, "ids": list(self.mark_ids)} if self.mark_cursor else None
-        return {"since": self.since, **({"mark": mark} if mark else {}), "done": dict(self.done)}
+        mark = {"order": self.order, "cursor": self.mark, "ids": list(self.ids)}
+        if self.top:
+            mark["top"] = self.top
+        return {"since": self.since, **({"mark": mark} if self.mark else {}), "done": dict(self.done)}
 
 
 def read_children(connector: Connector, scope: str, stream: Stream, state: State) -> Iterator[Page]:
     """For each parent changed since the child's cursor, the parent's child list (module docstring)."""
     assert stream.parent is not None
     parent = connector.stream(stream.parent.stream)
-    window = Window.resumed(state, connector.overlap_minutes)
+    order = "asc" if parent.oldest_first else "desc" if parent.newest_first else None
+    window = Window.resumed(state, order, connector.overlap_minutes)
     since = parse_time(window.since) if window.since else None
     before = {"cursor": state.get("cursor"), "read_at": state.get("read_at")}
     cursor, read_at = state.get("cursor"), None
@@ -114,7 +146,7 @@ def read_children(connector: Connector, scope: str, stream: Stream, state: State
             if window.finished(key, value):
                 continue
             children = list(child_pages(connector, scope, stream, record))
-            window.finish(key, value, parent.oldest_first)
+            window.finish(key, value)
             progress = before | {"window": window.saved()}
             for number, records in enumerate(children, start=1):
                 yield Page(records, progress if number == len(children) else None)

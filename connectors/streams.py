@@ -18,8 +18,8 @@ How to declare each kind of stream (the base read loop, `connectors/reads.py`, r
   path using the parent's keys (`/projects/{scope}/issues/{iid}/resource_state_events`). Each run
   lists the parents changed since the child's own cursor (through the parent stream's declaration)
   and reads the child list of each; every record gets `_parent` (the parent's keys). Progress is
-  committed per parent (connectors/children.py); declare the parent `oldest_first` when its list
-  is sorted by its cursor ascending and keyset-paged, so that progress stays small. A child list
+  committed per parent (connectors/children.py); declare the parent's order (`oldest_first`
+  when sorted by its cursor ascending and keyset-paged, or `newest_first`) so progress stays small. A child list
   whose records have no unique id of their own: `Parent(..., one_record=True)` lands the parent's
   whole list as one record `{"_parent": {...}, "items": [...]}`: declare `primary_key="_parent.id"`.
 - Anything else: `reader="method"` names a connector method `(scope, stream, state) -> pages` that

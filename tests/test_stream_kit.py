@@ -255,9 +255,10 @@ class Tracker:
         return routes
 
     def list_issues(self, path: str, text: str) -> Answer:
-        after = query(text).get("updated_after")  # sorted by updated_at ascending, as GitLab's sort=asc
-        listed = [i for i in self.issues if after is None or i["updated_at"] >= after]
-        return body(sorted(listed, key=lambda i: (i["updated_at"], i["id"])))
+        after = query(text).get("updated_after")
+        listed = [i for i in self.issues if after is None or i["updated_at"] >= after]  # sorted as asked
+        newest_first = query(text)["sort"] == "desc"
+        return body(sorted(listed, key=lambda i: (i["updated_at"], i["id"]), reverse=newest_first))
 
     def list_events(self, path: str, text: str) -> Answer:
         iid, page = int(path.split("/")[-2]), int(query(text).get("page", "1"))
@@ -301,28 +302,48 @@ def test_a_child_stream_reads_each_parent_once_and_commits_a_parent_with_its_las
         assert read[-1].state == {"cursor": OLD, "read_at": read[-1].state["read_at"]}
 
 
-@pytest.mark.parametrize("oldest_first", [False, True])
-def test_a_child_stream_killed_mid_parents_resumes_without_rereading_or_skipping_one(
-    oldest_first: bool,
-) -> None:
+# The parent list's declared order, the requests and the progress of the run killed after two
+# parents, then the requests of the resumed run (issue 1 changed while the run was down).
+ORDERS = {
+    "unordered": (
+        {},
+        ["issues", "events 1", "events 1 p2", "events 2"],
+        {"done": {"101": "2026-01-05T08:00:00Z", "102": "2026-01-05T09:00:00Z"}},
+        # the window again (now 2, 3, 1): 2 done at that updated_at; 3 never read; 1 changed
+        ["issues", "events 3", "events 1", "events 1 p2"],
+    ),
+    "oldest_first": (
+        {"oldest_first": True},
+        ["issues", "events 1", "events 1 p2", "events 2"],
+        {"mark": {"order": "asc", "cursor": "2026-01-05T09:00:00Z", "ids": ["102"]}, "done": {}},
+        ["issues", "events 3", "events 1", "events 1 p2"],  # 2 is the mark; 3 and 1 are past it
+    ),
+    "newest_first": (
+        {"newest_first": True, "params": {"order_by": "updated_at", "sort": "desc"}},
+        ["issues", "events 3", "events 2"],
+        {
+            "mark": {"order": "desc", "cursor": "2026-01-05T09:00:00Z", "ids": ["102"], "top": OLD},
+            "done": {},
+        },
+        ["issues", "events 1", "events 1 p2"],  # 1 is newer than the top: changed; 3 and 2 in range
+    ),
+}
+
+
+@pytest.mark.parametrize("order", sorted(ORDERS))
+def test_a_child_stream_killed_mid_parents_resumes_without_rereading_or_skipping_one(order: str) -> None:
+    declared, killed_after, progress, resumed_with = ORDERS[order]
     tracker = Tracker()
-    issues = replace(ISSUES, oldest_first=oldest_first)
     with Hostile(tracker.routes()) as home:
-        connector = toy(home, (issues, EVENTS))
+        connector = toy(home, (replace(ISSUES, **declared), EVENTS))
         committed = kill_after(connector.read("p", EVENTS, None), done_parents=2)
-        assert child_requests(home) == ["issues", "events 1", "events 1 p2", "events 2"]
-        if oldest_first:  # progress over a sorted list is a mark: the newest parent done and its ties
-            progress = {"mark": {"cursor": "2026-01-05T09:00:00Z", "ids": ["102"]}, "done": {}}
-        else:
-            progress = {"done": {"101": "2026-01-05T08:00:00Z", "102": "2026-01-05T09:00:00Z"}}
+        assert child_requests(home) == killed_after
         assert committed == {"cursor": None, "read_at": None, "window": {"since": None, **progress}}
 
         home.received.clear()
-        tracker.issues[0]["updated_at"] = "2026-01-05T11:00:00Z"  # issue 1 changed while the run was down
+        tracker.issues[0]["updated_at"] = "2026-01-05T11:00:00Z"
         resumed = pages(connector, EVENTS, committed)
-        # the same window is listed again, now 2, 3, 1: issue 2 is done at the same updated_at,
-        # skipped; issue 3 was never read; issue 1 is listed with a newer updated_at: read again
-        assert child_requests(home) == ["issues", "events 3", "events 1", "events 1 p2"]
+        assert child_requests(home) == resumed_with
         assert resumed[-1].state is not None and resumed[-1].state["cursor"] == "2026-01-05T11:00:00Z"
 
         home.received.clear()
@@ -386,19 +407,29 @@ def test_the_page_size_is_the_sources_per_page_else_the_styles_and_none_for_a_si
 
 
 def test_a_mark_covers_the_parents_before_it_and_only_the_ids_done_at_its_own_time() -> None:
-    window = Window(since=None)
+    window = Window(since=None, order="asc")
     for key, at in (("7", OLD), ("3", "2026-01-05T10:30:00Z"), ("4", "2026-01-05T10:30:00Z")):
-        window.finish(key, at, ordered=True)
-    window.finish("9", "2026-01-05T09:00:00Z", ordered=True)  # behind the mark: an unsorted straggler
+        window.finish(key, at)
+    window.finish("9", "2026-01-05T09:00:00Z")  # behind the mark: an unsorted straggler
     assert window.saved() == {
         "since": None,
-        "mark": {"cursor": "2026-01-05T10:30:00Z", "ids": ["3", "4"]},
+        "mark": {"order": "asc", "cursor": "2026-01-05T10:30:00Z", "ids": ["3", "4"]},
         "done": {"9": "2026-01-05T09:00:00Z"},
     }
     assert window.finished("1", OLD)  # before the mark: listed and read before it
     assert window.finished("4", "2026-01-05T10:30:00Z")
     assert not window.finished("5", "2026-01-05T10:30:00Z")  # a tie of the mark not read yet
     assert not window.finished("3", "2026-01-05T10:31:00Z")  # changed since it was read
+
+
+def test_a_descending_mark_covers_from_the_first_parent_read_down_to_it() -> None:
+    window = Window(since=None, order="desc")
+    for key, at in (("5", "2026-01-05T12:00:00Z"), ("6", OLD)):
+        window.finish(key, at)
+    assert window.finished("8", "2026-01-05T11:00:00Z")  # between the mark and the top
+    assert not window.finished("9", "2026-01-05T12:00:01Z")  # newer than the top: changed since
+    assert not window.finished("2", "2026-01-05T09:00:00Z")  # past the mark: not reached yet
+    assert Window.resumed({"window": window.saved()}, "asc", 10).mark is None  # the order changed
 
 
 def test_an_oldest_first_list_commits_its_cursor_page_by_page_and_resumes_from_it() -> None:
