@@ -25,7 +25,6 @@ from typing import Any
 
 import duckdb
 import orjson
-import pandas as pd
 import pyarrow as pa
 
 # The part of a raw table's name that comes from a tracker's registration and stream declaration.
@@ -325,7 +324,7 @@ def mark_deleted(
     Rows are kept (history stays explainable); staging leaves them out. A row that comes back in a
     later sync is upserted with deleted_at cleared.
     """
-    ids = pd.DataFrame({"id": pd.Series(sorted(present), dtype="object")})
+    ids = pa.table({"id": pa.array(sorted(present), pa.string())})
     con.register("_present", ids)
     try:
         return con.execute(
