@@ -1,6 +1,7 @@
 -- GitLab resource events as item events (staging.item_events): every issue was created opened /
--- todo; state events closed and reopened are status changes to closed / done and opened / todo;
--- label events as labels added and removed; milestone events as milestones joined and left.
+-- todo; state events closed and reopened (or opened) are status changes to closed / done and
+-- opened / todo; label events as labels added and removed; milestone events as milestones joined
+-- and left.
 --
 -- GitLab records a move from one milestone to another as the new one's add alone (an issue has
 -- one milestone): an add that follows another milestone's add, with no remove between, also
@@ -59,7 +60,7 @@ SELECT
     NULL,
     NULL
 FROM states
-WHERE e.state IN ('closed', 'reopened')
+WHERE e.state IN ('closed', 'reopened', 'opened')
 UNION ALL
 SELECT
     work_item_id,

@@ -3,14 +3,13 @@
 --
 -- A group milestone is one milestone across the group's projects: listed under each project (the
 -- connector asks for ancestors' milestones), it lands once (raw rows are keyed by id) and its
--- project is the group's path, from its web_url (`/groups/<path>/-/milestones/`), so its
--- forecast draws on the throughput of every project under that path
--- (intermediate.project_weekly_throughput). Milestones are active or closed; GitLab keeps no
--- closing time, so a closed one is closed at its last update. Iterations (paid tiers) are the
--- group's sprints: state 1 upcoming and 2 current are open, 3 closed, which GitLab does when the
--- iteration's last day ends; an automatic cadence's iterations have no title, so they are named
--- by their dates. Milestone and iteration ids are separate ranges: iterations are
--- '<source>:iteration:<id>'.
+-- project is the group's path, from its web_url (`/groups/<path>/-/milestones/`), so its forecast
+-- draws on the throughput of every project under that path (intermediate.project_weekly_throughput).
+-- Milestones are active or closed; GitLab keeps no closing time, so a closed one is closed at its
+-- last update. Iterations (paid tiers) are the group's sprints: state 1 upcoming and 2 current are
+-- open, 3 closed, which GitLab does when the iteration's last day ends; an automatic cadence's
+-- iterations have no title, so they are named by their dates. Milestone and iteration ids are
+-- separate ranges: iterations are '<source>:iteration:<id>'.
 WITH milestones AS (
     SELECT
         source,
