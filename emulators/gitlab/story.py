@@ -315,6 +315,8 @@ class _IssuePlan:
         comments = [rng.uniform(self.created, done + 2) for _ in range(rng.randrange(0, 5))]
         spent = [rng.choice((1800, 3600, 5400, 7200)) for _ in range(rng.randrange(0, 4))]
         sha = hashlib.sha1(f"{title}:{self.created}".encode()).hexdigest()
+        planned, reopened = self.created + rng.uniform(0.2, 5), done + rng.uniform(1, 6)
+        closed_again = reopened + rng.uniform(1, 4)
 
         def create() -> None:
             project = self.project
@@ -323,29 +325,32 @@ class _IssuePlan:
                 weight=weight if project.group.premium else None,
                 due_date=None if due is None else story.day(int(due)), time_estimate=estimate, severity=severity,
             )  # fmt: skip
+            life()  # scheduled only now, so the timeline holds the issues under way, not every step
+
+        def life() -> None:
+            for when in comments:
+                self.at(when, lambda: self.project.comment(self._iid))
+            if draws["dup"] < 0.04:
+                self.at(self.created + 0.3, self._close_as_duplicate)
+                return
+            if draws["plan"] < 0.75:
+                self.at(planned, lambda: self._plan(draws["milestone"]))
+            if due is not None and draws["move"] < 0.2:
+                self.at(
+                    start, lambda: self.project.update_issue(self._iid, due_date=story.day(int(due) + 10))
+                )
+            self.at(start, lambda: self._start(assignee))
+            for index, seconds in enumerate(spent):
+                when = start + (review - start) * (index + 1) / (len(spent) + 1)
+                self.at(when, lambda s=seconds: self._spend(s))
+            self.at(review, lambda: self._review(assignee, draws["mr"], sha))
+            self.at(done, lambda: self._finish(assignee, draws["mr"], draws["done"], sha))
+            if draws["reopen"] < 0.1:
+                self.at(reopened, lambda: self.project.reopen_issue(self._iid, author))
+                if draws["reopen"] < 0.06:
+                    self.at(closed_again, lambda: self.project.close_issue(self._iid, assignee))
 
         story.timeline.at(story.moment(self.created), create)
-        for when in comments:
-            self.at(when, lambda: self.project.comment(self._iid))
-        if draws["dup"] < 0.04:
-            self.at(self.created + 0.3, self._close_as_duplicate)
-            return
-        if draws["plan"] < 0.75:
-            self.at(self.created + rng.uniform(0.2, 5), lambda: self._plan(draws["milestone"]))
-        if due is not None and draws["move"] < 0.2:
-            self.at(start, lambda: self.project.update_issue(self._iid, due_date=story.day(int(due) + 10)))
-        self.at(start, lambda: self._start(assignee))
-        for index, seconds in enumerate(spent):
-            self.at(
-                start + (review - start) * (index + 1) / (len(spent) + 1), lambda s=seconds: self._spend(s)
-            )
-        self.at(review, lambda: self._review(assignee, draws["mr"], sha))
-        self.at(done, lambda: self._finish(assignee, draws["mr"], draws["done"], sha))
-        if draws["reopen"] < 0.1:
-            reopened = done + rng.uniform(1, 6)
-            self.at(reopened, lambda: self.project.reopen_issue(self._iid, author))
-            if draws["reopen"] < 0.06:
-                self.at(reopened + rng.uniform(1, 4), lambda: self.project.close_issue(self._iid, assignee))
 
     @property
     def _iid(self) -> int:

@@ -160,9 +160,10 @@ def test_scoped_workflow_labels_replace_each_other(
     trail = [
         (event["action"], event["label"]["name"])
         for event in events(client, base, PAID[2], worked["iid"], "label")
+        if event["label"]["name"].startswith("workflow::")
     ]
-    assert trail[:2] == [("add", trail[0][1]), ("add", "workflow::todo")]
-    assert trail[2:] == [
+    assert trail == [
+        ("add", "workflow::todo"),
         ("remove", "workflow::todo"), ("add", "workflow::in progress"),
         ("remove", "workflow::in progress"), ("add", "workflow::in review"),
         ("remove", "workflow::in review"), ("add", "workflow::done"),
