@@ -1,7 +1,7 @@
 """GitLab REST (v4) connector: issues, their resource events, milestones, iterations and merge
 requests of each configured project (gitlab.com or self-managed).
 
-Streams (all declared; one hook, `read_iterations`):
+Streams (all declared, no read hook):
 - `issues`: changed since the resume point (`updated_after`), oldest first (`order_by=updated_at,
   sort=asc`) through keyset pages, so an issue edited mid-walk moves behind the walk and is read
   again instead of sliding under a page boundary; the three resource event streams are its
@@ -9,8 +9,8 @@ Streams (all declared; one hook, `read_iterations`):
 - `milestones`: the project's and, with `include_ancestors`, its groups' (one group milestone is
   listed under each project; staging keeps it once). Full list each run, with its ETag.
 - `iterations` (paid tiers): the project's group's, ancestors included, read under the first
-  configured project of each group. A free group answers 403 and an instance without them 404:
-  the stream is skipped, not failed.
+  configured project of each group, with its ETag. A free group answers 403 and an instance
+  without them 404: the list is absent, the stream lands nothing and does not fail.
 - `merge_requests`: newest first down to the resume point (offset paging only, so an edit mid-walk
   moves a merge request to the front, never past the walk); `merge_request_closes_issues` is its
   child, the issues each one closes ("Closes #12").
@@ -19,11 +19,11 @@ Projects are addressed by URL-encoded path (`group%2Fsub%2Fproject`). Deleted is
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any, ClassVar
 from urllib.parse import quote
 
-from connectors.base import Connector, Page, Parent, State, Stream, fetch_link_pages
+from connectors.base import Connector, Parent, Stream, fetch_link_pages
 from connectors.gitlab.config import project_group
 from connectors.http import HttpClient
 from connectors.paging import Link
@@ -31,7 +31,7 @@ from connectors.paging import Link
 DEFAULT_BASE_URL = "https://gitlab.com/api/v4"
 ISSUE = "/projects/{scope}/issues/{iid}"
 # A paid-tier list a free group refuses (403) or an instance without the feature lacks (404).
-ABSENT_ON_FREE_TIER = frozenset({200, 403, 404})
+ABSENT_ON_FREE_TIER = frozenset({403, 404})
 ISSUE_PARENT = Parent("issues", keys=("id", "iid"))
 
 
@@ -78,7 +78,13 @@ class GitLabConnector(Connector):
             params={"include_ancestors": "true"},
             etag=True,
         ),
-        Stream("iterations", "/groups/{group}/iterations", cursor_field=None, reader="read_iterations"),
+        Stream(
+            "iterations",
+            "/groups/{group}/iterations",
+            cursor_field=None,
+            paging=Link(ok=ABSENT_ON_FREE_TIER),
+            etag=True,
+        ),
         Stream(
             "merge_requests",
             "/projects/{scope}/merge_requests",
@@ -119,20 +125,6 @@ class GitLabConnector(Connector):
             group = project_group(scope)
             return scope == next(p for p in self.scopes() if project_group(p) == group)
         return super().wanted(scope, stream)
-
-    def read_iterations(self, scope: str, stream: Stream, state: State) -> Iterator[Page]:
-        """The group's iterations, whole; a group without them (free tier 403, 404) lands none."""
-        response, body = self.client.get_json(
-            self.path(stream, scope), params=self.params(stream), ok=ABSENT_ON_FREE_TIER
-        )
-        if response.status_code != 200:
-            yield Page([], {})
-            return
-        records = list(body) if isinstance(body, list) else []
-        following = response.links.get("next", {}).get("url")
-        if following:  # more pages: the rest of the walk as any Link list
-            records += [r for page in Link().pages(self.client, following, {}) for r in page.records]
-        yield Page(records, {})
 
     def census(self, scope: str) -> set[str]:
         """Ids of every issue now in the project, through id-ordered keyset pages.
