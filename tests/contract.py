@@ -49,6 +49,7 @@ def doubled() -> list[str]:
 class ContractRun:
     outcome: RunOutcome
     warehouse: Path  # the published file
+    work: Path  # the work database, with the staging tables
     sources: dict[str, str]  # source name by tracker type
     replays: dict[str, Replay]
 
@@ -81,9 +82,10 @@ def run_contract(kinds: list[str], tmp: Path, monkeypatch: pytest.MonkeyPatch) -
             _replay_source(kind, replay, server, monkeypatch) for kind, replay in replays.items()
         ]
         path = write_config(tmp / "trackerlake.yaml", raw)
-        outcome = execute(config_module.load(path), path, as_of)
+        config = config_module.load(path)
+        outcome = execute(config, path, as_of)
     sources = {source["type"]: source["name"] for source in raw["sources"]}
-    return ContractRun(outcome, warehouse, sources, replays)
+    return ContractRun(outcome, warehouse, config.work_database, sources, replays)
 
 
 def _emulated_mounts(org: Org, kinds: list[str]) -> dict[str, Any]:
@@ -120,6 +122,7 @@ def assert_meets_contract(run: ContractRun, kind: str) -> None:
             "requests no recorded page answers (add routes to the manifest)"
         )
     source = run.sources[kind]
+    assert_events_meet_their_contract(run.work, kind, source)
     with duckdb.connect(str(run.warehouse), read_only=True) as con:
         items = _scalar(con, "SELECT count(*) FROM marts.work_items WHERE source = ?", source)
         assert items > 0, f"{kind}: no work items in marts.work_items (models/staging/{kind}/work_items.sql)"
@@ -133,6 +136,7 @@ def assert_meets_contract(run: ContractRun, kind: str) -> None:
             """,
             source,
         )
+        # Never fails when events are missing: the shared models end each history in the state.
         assert unended == items, f"{kind}: {items - unended} work items' history does not end in their state"
         kinds = {
             k
@@ -149,6 +153,43 @@ def assert_meets_contract(run: ContractRun, kind: str) -> None:
         assert 0 < completion <= milestones, (
             f"{kind}: no milestone has scope (work_item_milestones.sql, item_events.sql)"
         )
+
+
+def assert_events_meet_their_contract(work: Path, kind: str, source: str) -> None:
+    """What models/staging/item_events.sql asks of a tracker's events, on the run's staging tables."""
+    events = f"models/staging/{kind}/item_events.sql"
+    with duckdb.connect(str(work), read_only=True) as con:
+        uncreated = con.execute(
+            """
+            SELECT w.key FROM staging.work_items w
+            LEFT JOIN staging.item_events e ON e.work_item_id = w.work_item_id AND e.kind = 'created'
+            WHERE w.source = ?
+            GROUP BY w.key, w.created_at HAVING count(e.kind) <> 1
+                OR bool_or(e.happened_at IS DISTINCT FROM w.created_at
+                           OR e.status IS NULL OR e.status_category NOT IN ('todo', 'in_progress', 'done'))
+            ORDER BY w.key LIMIT 5
+            """,
+            [source],
+        ).fetchall()
+        assert uncreated == [], (
+            f"{events}: not exactly one `created` at created_at, with a status: {uncreated}"
+        )
+        counts = dict(
+            con.execute(
+                """
+                SELECT e.kind, count(*) FROM staging.item_events e JOIN staging.work_items w USING (work_item_id)
+                WHERE w.source = ? GROUP BY e.kind
+                """,
+                [source],
+            ).fetchall()
+        )
+    kinds = {"created", "status_changed", "assigned", "unassigned", "label_added", "label_removed"}
+    kinds |= {"milestone_joined", "milestone_left"}
+    assert set(counts) <= kinds, f"{events}: kinds outside the contract: {set(counts) - kinds}"
+    # A history rebuilt from events, not only from the current state the shared models end it in.
+    assert counts.get("status_changed") and counts.get("milestone_joined"), (
+        f"{events}: no status_changed or no milestone_joined events: {counts}"
+    )
 
 
 def _scalar(con: duckdb.DuckDBPyConnection, query: str, *params: Any) -> int:
