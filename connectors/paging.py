@@ -21,7 +21,9 @@ Styles (`size` is the page size asked for; the connector's `per_page` setting ov
 - `Single()`: one GET, the whole list (Jira `/field`, `/status`).
 `items` names the body's key holding the records (None: the body is the list). `ok` adds statuses
 that mean the list is absent here (a paid feature a free tier refuses with 403, an instance without
-it 404, a kanban board's sprints 400): the walk then ends quietly, with no page.
+it 404, a kanban board's sprints 400): on the first page the walk then ends quietly, with no page;
+later pages must answer 200, so a list is never cut short quietly (Offset: on any page, as Jira's
+agile lists always were).
 """
 
 from __future__ import annotations
@@ -85,9 +87,10 @@ class Link:
     ) -> Iterator[Fetched]:
         url: str | None = client.url(path)
         query: Mapping[str, Any] | None = params
+        absent = self.ok
         guard = PageGuard(f"GET {redact(client.url(path))}")
         while url:
-            response, records = _checked(client, guard, url, query, etag, self.items, self.ok)
+            response, records = _checked(client, guard, url, query, etag, self.items, absent)
             if records is None:
                 yield from _unchanged(response, etag)
                 return
@@ -96,7 +99,7 @@ class Link:
             if next_url:
                 guard.follow(response.url, next_url, "next link")
             yield _fetched(response, records, next_url)
-            url, query, etag = next_url, None, None
+            url, query, etag, absent = next_url, None, None, frozenset()
 
 
 @dataclass(frozen=True)
@@ -114,10 +117,10 @@ class PageNumber:
         self, client: HttpClient, path: str, params: Mapping[str, Any], etag: str | None = None
     ) -> Iterator[Fetched]:
         guard = PageGuard(f"GET {redact(client.url(path))}")
-        page = "1"
+        page, absent = "1", self.ok
         while True:
             response, records = _checked(
-                client, guard, path, {**params, self.page_param: page}, etag, self.items, self.ok
+                client, guard, path, {**params, self.page_param: page}, etag, self.items, absent
             )
             if records is None:
                 yield from _unchanged(response, etag)
@@ -128,7 +131,7 @@ class PageNumber:
             yield _fetched(response, records, following)
             if following is None:
                 return
-            page, etag = following, None
+            page, etag, absent = following, None, frozenset()
 
 
 @dataclass(frozen=True)
@@ -227,9 +230,9 @@ class Keyset:
     ) -> Iterator[Fetched]:
         guard = PageGuard(f"GET {redact(client.url(path))}")
         query: Mapping[str, Any] = params
-        after = ""
+        after, absent = "", self.ok
         while True:
-            response, records = _checked(client, guard, path, query, etag, self.items, self.ok)
+            response, records = _checked(client, guard, path, query, etag, self.items, absent)
             if records is None:
                 yield from _unchanged(response, etag)
                 return
@@ -239,7 +242,7 @@ class Keyset:
             yield _fetched(response, records, following)
             if following is None:
                 return
-            query, after, etag = {**params, self.param: following}, following, None
+            query, after, etag, absent = {**params, self.param: following}, following, None, frozenset()
 
 
 @dataclass(frozen=True)

@@ -485,3 +485,18 @@ def test_a_list_a_free_tier_refuses_lands_nothing_and_commits_an_empty_state() -
         with pytest.raises(ConnectorError, match="403"):  # not declared absent: the source fails
             pages(connector, replace(absent, paging=Link()))
         assert len(home.received) == 2
+
+
+def test_a_refusal_after_page_one_fails_the_walk_rather_than_cut_the_list_short() -> None:
+    def answer(path: str, text: str) -> Answer:
+        if query(text).get("page") == "2":
+            return Answer(b'{"message": "403 Forbidden"}', status=403)
+        return body([{"id": 1}], Link=f'<{home.url}/api/groups/g/iterations?page=2>; rel="next"')
+
+    with Hostile({"/api/groups/g/iterations": answer}) as home:
+        absent = Stream(
+            "iterations", "/groups/g/iterations", cursor_field=None, paging=Link(ok=frozenset({403}))
+        )
+        with pytest.raises(ConnectorError, match="403"):
+            pages(toy(home, (absent,)), absent)
+        assert len(home.received) == 2
