@@ -16,6 +16,7 @@ import pytest
 
 from connectors.base import Connector, Page, Parent, Stream
 from connectors.children import Window
+from connectors.github import GitHubConnector
 from connectors.http import ConnectorError
 from connectors.paging import Keyset, Link, Offset, PageNumber, Single, Token
 from connectors.paging_guard import PagingLoop
@@ -500,3 +501,34 @@ def test_a_refusal_after_page_one_fails_the_walk_rather_than_cut_the_list_short(
         with pytest.raises(ConnectorError, match="403"):
             pages(toy(home, (absent,)), absent)
         assert len(home.received) == 2
+
+
+def test_a_github_issues_state_written_before_the_kit_resumes_with_the_same_conditional_request() -> None:
+    # what the connector stored before the kit (ops.sync_state is JSON: per_page is a number)
+    since = "2026-01-05T10:00:01Z"  # the cursor is older than read_at less the overlap: a second after it
+    old = {
+        "etag_params": {
+            "state": "all",
+            "sort": "updated",
+            "direction": "desc",
+            "per_page": 2,
+            "since": since,
+        },
+        "etag": 'W/"abc"',
+        "read_at": "2026-01-05T12:00:00+00:00",
+        "cursor": "2026-01-05T10:00:00Z",
+    }
+
+    def answer(path: str, text: str) -> Answer:
+        unchanged = home.received[-1].headers.get("if-none-match") == 'W/"abc"'
+        return Answer(b"", status=304) if unchanged else body([])
+
+    with Hostile({"/api/repos/o/r/issues": answer}) as home:
+        github = GitHubConnector(quick_client(f"{home.url}/api"), {"repos": ["o/r"], "per_page": 2})
+        issues = github.stream("issues")
+        assert [(p.records, p.state) for p in github.read("o/r", issues, json.loads(json.dumps(old)))] == [
+            ([], None)
+        ]
+        assert requests_made(home) == [
+            ("/api/repos/o/r/issues", {k: str(v) for k, v in old["etag_params"].items()})
+        ]
