@@ -8,11 +8,12 @@ when a catalog is attached, and never printed: an error that quotes it is rewrit
 
 DuckDB versions. DuckLake and the PostgreSQL client are DuckDB extensions; offline, they come only
 as pip packages (`duckdb-extension-ducklake`, `duckdb-extension-postgres-scanner`), built for DuckDB
-1.5.5 at the newest, and an extension loads only into the DuckDB it was built for. The pipeline's
-models need DuckDB 2 (its `->>` binds tighter than `IS NOT NULL`; 1.5 reads the models' SQL
-otherwise). So the steps here run on DuckDB 1.5.5 in a venv of their own (`.venv-lakehouse`,
-built by `make test-lakehouse`) and hand DuckDB files to the pipeline: DuckDB 2 reads a file 1.5
+1.5.5 at the newest, and an extension loads only into the DuckDB it was built for. The pipeline
+needs DuckDB 2 (its models' SQL relies on 2.0's precedence of `->>`, publishing on parameters in
+ATTACH). So the lake's steps run on DuckDB 1.5.5 in a venv of their own (`.venv-lakehouse`, built
+by `make test-lakehouse`) and hand DuckDB files to the pipeline's: DuckDB 2 reads a file 1.5
 wrote, and 1.5 reads the published warehouse (written in the v1.1.0 format for BI tools).
+docs/scaling.md says why these versions, and what was tried.
 
 The steps, each a command (`python -m pipelines.lakehouse STEP --config FILE`):
 - `init`: create the catalog once, before writers start (first attaches racing each other
@@ -24,6 +25,7 @@ The steps, each a command (`python -m pipelines.lakehouse STEP --config FILE`):
   from the lake's copy of it, so a source may land from a different machine each night.
 - `gather --out FILE`: every source's landing, unioned into `raw.*` and `ops.*` of a new DuckDB
   file; `load_gathered` copies it into the working database (on DuckDB 2) for the models.
+- `build --out FILE` (DuckDB 2): load the gathered file, build the models, publish the warehouse.
 - `publish`: the published warehouse's marts into the lake's `marts` schema, in one transaction.
 """
 
@@ -219,9 +221,9 @@ def _fingerprint(con: duckdb.DuckDBPyConnection, database: str, schema: str, tab
     return f"{rows}:{total}"
 
 
-def pull(con: duckdb.DuckDBPyConnection, config: Config, source: str) -> int:
+def pull(con: duckdb.DuckDBPyConnection, config: Config, source: str) -> None:
     """Copy the source's landing from the lake into the current (empty) database: a machine that
-    never ran the source resumes from its cursors. Returns the tables copied."""
+    never ran the source resumes from its cursors."""
     attach(con, config, read_only=True)
     try:
         tables = _tables(con, ALIAS, [f"{LANDING_PREFIX}{source}"])
@@ -233,7 +235,6 @@ def pull(con: duckdb.DuckDBPyConnection, config: Config, source: str) -> int:
             )
     finally:
         con.execute(f"DETACH {ALIAS}")
-    return len(tables)
 
 
 def push(con: duckdb.DuckDBPyConnection, config: Config, source: str) -> list[str]:
@@ -268,13 +269,13 @@ def push(con: duckdb.DuckDBPyConnection, config: Config, source: str) -> list[st
     return written
 
 
-def land(config: Config, source_name: str, run_id: str) -> ingest.SyncResult:
+def land(config: Config, source_name: str, run_id: str) -> tuple[ingest.SyncResult, list[str]]:
     """Sync one source into its stage file and push its landing to the lake (see the module doc).
 
     The catalog is attached only to pull and to push, not during the sync, so a DuckDB-file
     catalog (one process at a time) is held for seconds, not for the whole sync. A source whose
     sync fails is pushed all the same, as of its last committed page with its error in the run
-    log, and its ConnectorError raised after.
+    log, and its ConnectorError raised after. Returns the sync's result and the tables pushed.
     """
     source = config.source(source_name)
     stage = stage_path(config, source_name)
@@ -283,18 +284,25 @@ def land(config: Config, source_name: str, run_id: str) -> ingest.SyncResult:
     con = connect(stage, catalog=config.lakehouse.catalog)
     try:
         if fresh:
-            pull(con, config, source_name)
+            try:
+                pull(con, config, source_name)
+            except BaseException:
+                # Half a copy would pass for the source's state next time: start from nothing again.
+                con.close()
+                stage.unlink(missing_ok=True)
+                Path(f"{stage}.wal").unlink(missing_ok=True)
+                raise
         failure: ConnectorError | None = None
         try:
             result = ingest.sync_source(con, source, run_id)
         except ConnectorError as exc:
             failure = exc
-        push(con, config, source_name)
+        pushed = push(con, config, source_name)
     finally:
         con.close()
     if failure is not None:
         raise failure
-    return result
+    return result, pushed
 
 
 def gather(config: Config, out: Path) -> dict[str, int]:
@@ -396,8 +404,11 @@ def main(argv: list[str] | None = None) -> int:
         elif args.step == "land":
             if not args.source:
                 parser.error("land needs --source")
-            result = land(config, args.source, args.run_id or f"lake-{uuid.uuid4()}")
-            print(f"{args.source}: {result.total_records} records, {result.requests} requests")
+            result, pushed = land(config, args.source, args.run_id or f"lake-{uuid.uuid4()}")
+            print(
+                f"{args.source}: {result.total_records} records, {result.requests} requests; "
+                f"written to the lake: {', '.join(pushed) or 'nothing'}"
+            )
         elif args.step == "gather":
             if args.out is None:
                 parser.error("gather needs --out")

@@ -295,3 +295,37 @@ def test_a_quiet_night_rewrites_only_the_run_log_and_a_new_machine_resumes_from_
     lake.server.reset_log()
     lake.step("land", "--source", source)
     assert 0 < len(lake.server.request_log) == quiet
+
+
+def test_a_source_whose_tracker_is_down_exits_1_and_its_landing_records_why(
+    lake: Lake, tmp_path: Path
+) -> None:
+    raw = config_module.load(lake.path).model_dump(mode="json")
+    down = raw["sources"][0]
+    # Nothing listens there: the connection is refused, and no retry waits for it.
+    down.update(base_url=f"http://127.0.0.1:9/{down['type']}", max_retries=0)
+    path = write_config(tmp_path / "down.yaml", raw)
+    ended = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pipelines.lakehouse",
+            "land",
+            "--source",
+            down["name"],
+            "--config",
+            str(path),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert ended.returncode == 1
+    assert ended.stderr.startswith(f"lakehouse: source {down['name']}: ")
+    assert ended.stderr.endswith("; its landing is pushed as of its last committed page\n")
+    with lakehouse.opened(lake.config, read_only=True) as con:
+        ((status, error),) = con.execute(
+            f'SELECT status, error FROM lake."landing_{down["name"]}".sync_runs'
+        ).fetchall()
+    assert status == "failed" and error in ended.stderr
