@@ -70,17 +70,18 @@ class Connector:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         """A declaration naming a hook or parent that does not exist fails at import, not mid-run."""
         super().__init_subclass__(**kwargs)
-        names: set[str] = set()
+        declared: dict[str, Stream] = {}
         for stream in getattr(cls, "streams", ()):
             for hook in (stream.reader, stream.first_reader):
                 if hook and not callable(getattr(cls, hook, None)):
                     raise TypeError(f"{cls.__name__}: stream {stream.name} names no method {hook}")
-            if stream.parent and stream.parent.stream not in names:
+            parent = declared.get(stream.parent.stream) if stream.parent else None
+            if stream.parent and (parent is None or parent.parent):
                 raise TypeError(
-                    f"{cls.__name__}: stream {stream.name}'s parent {stream.parent.stream} "
-                    "must be declared before it"
+                    f"{cls.__name__}: stream {stream.name}'s parent {stream.parent.stream} must be "
+                    "declared before it and not be a child stream itself"
                 )
-            names.add(stream.name)
+            declared[stream.name] = stream
 
     def __init__(self, client: HttpClient, settings: Mapping[str, Any]) -> None:
         self.client = client

@@ -395,6 +395,15 @@ def test_a_declaration_naming_a_missing_hook_or_a_later_parent_fails_at_import()
         class Orphan(Connector):
             streams: ClassVar[tuple[Stream, ...]] = (EVENTS, ISSUES)
 
+    with pytest.raises(TypeError, match="parent state_events must be .* not be a child stream itself"):
+
+        class Grandchild(Connector):
+            streams: ClassVar[tuple[Stream, ...]] = (
+                ISSUES,
+                EVENTS,
+                Stream("notes", "/notes/{id}", parent=Parent("state_events")),
+            )
+
 
 def test_the_page_size_is_the_sources_per_page_else_the_styles_and_none_for_a_single_get() -> None:
     with Hostile({}) as home:
