@@ -18,7 +18,8 @@ Behaves like gitlab.com where a connector can tell:
   last page. Other orders on issues fall back to offset paging, as GitLab does;
 - projects by numeric id or URL-encoded path (`acme%2Fplatform`); weak ETags with 304 answers;
 - GitLab's refusals: 400 `{"error": "state does not have a valid value"}`, 404
-  `{"message": "404 Project Not Found"}`, 403 for iterations of a free-tier group.
+  `{"message": "404 Project Not Found"}`, 403 for iterations (and iteration events) of a free-tier
+  group.
 """
 
 from __future__ import annotations
@@ -86,7 +87,8 @@ class GitLabApi:
             (re.compile(PROJECT + r"/issues/(?P<iid>\d+)$"), self._issue),
             (
                 re.compile(
-                    PROJECT + r"/issues/(?P<iid>\d+)/resource_(?P<kind>state|label|milestone)_events$"
+                    PROJECT
+                    + r"/issues/(?P<iid>\d+)/resource_(?P<kind>state|label|milestone|iteration)_events$"
                 ),
                 self._resource_events,
             ),
@@ -301,6 +303,8 @@ class GitLabApi:
         issue = found.issues.get(int(iid))
         if issue is None:
             raise not_found("Issue")
+        if kind == "iteration" and not found.group.premium:
+            raise ApiError(403, {"message": "403 Forbidden"})
         today = self._today()
         events: dict[str, tuple[Sequence[Any], Callable[[Any], Any]]] = {
             "state": (issue.state_events, lambda event: render.state_event(issue.id, event)),
@@ -308,6 +312,10 @@ class GitLabApi:
             "milestone": (
                 issue.milestone_events,
                 lambda event: render.milestone_event(issue.id, event, today),
+            ),
+            "iteration": (
+                issue.iteration_events,
+                lambda event: render.iteration_event(issue.id, event, today),
             ),
         }
         items, draw = events[kind]

@@ -8,8 +8,8 @@ GitLab habits kept here because a connector can see them:
 - ids are global (issues, milestones, labels and each kind of resource event have their own
   sequence across the instance); iids count per project (issues, merge requests) or per
   group/project (milestones);
-- moving an issue from milestone A to B records one `add` event for B and nothing for A; only
-  clearing the milestone records `remove` (with the old milestone);
+- moving an issue from milestone (or iteration) A to B records one `add` event for B and nothing
+  for A; only clearing it records `remove` (with the old one);
 - adding a scoped label (`workflow::in review`) removes the issue's other label of that scope,
   with its own `remove` event;
 - reopening records a state event `reopened`; opening is never recorded;
@@ -127,11 +127,13 @@ class LabelEvent:
 
 
 @dataclass(eq=False, slots=True)
-class MilestoneEvent:
+class TimeboxEvent:
+    """A milestone or iteration event (GitLab calls both timeboxes)."""
+
     id: int
     user: User
     created_at: datetime
-    milestone: Milestone
+    timebox: Milestone | Iteration
     action: str  # add | remove
 
 
@@ -169,7 +171,8 @@ class Issue(Issuable):
     user_notes_count: int = 0
     state_events: list[StateEvent] = field(default_factory=list)
     label_events: list[LabelEvent] = field(default_factory=list)
-    milestone_events: list[MilestoneEvent] = field(default_factory=list)
+    milestone_events: list[TimeboxEvent] = field(default_factory=list)
+    iteration_events: list[TimeboxEvent] = field(default_factory=list)
 
 
 @dataclass(eq=False, slots=True)
@@ -423,26 +426,21 @@ class Project(_MilestoneOwner):
     @_change
     def set_milestone(self, iid: int, user: User, milestone: Milestone | None) -> Issue:
         issue = self.issue(iid)
-        if milestone is issue.milestone:
-            return issue
         if milestone is not None and milestone not in self.visible_milestones():
             raise ValueError(f"milestone {milestone.title!r} is not visible from {self.full_path}")
-        now = self.model.clock.now
-        # GitLab records the milestone an issue moves into; leaving the old one is implied.
-        recorded, action = (issue.milestone, "remove") if milestone is None else (milestone, "add")
-        assert recorded is not None
-        issue.milestone_events.append(
-            MilestoneEvent(self.model.next_id("milestone_event"), user, now, recorded, action)
-        )
-        issue.milestone = milestone
+        if milestone is not issue.milestone:
+            self._timebox_event(issue.milestone_events, "milestone_event", user, issue.milestone, milestone)
+            issue.milestone = milestone
         return self._touch(issue)
 
     @_change
-    def set_iteration(self, iid: int, iteration: Iteration | None) -> Issue:
+    def set_iteration(self, iid: int, user: User, iteration: Iteration | None) -> Issue:
         if iteration is not None and iteration.group is not self.group:
             raise ValueError("an issue's iteration comes from its group's cadence")
         issue = self.issue(iid)
-        issue.iteration = iteration
+        if iteration is not issue.iteration:
+            self._timebox_event(issue.iteration_events, "iteration_event", user, issue.iteration, iteration)
+            issue.iteration = iteration
         return self._touch(issue)
 
     @_change
@@ -533,6 +531,20 @@ class Project(_MilestoneOwner):
                     issue.label_events.append(self._label_event(user, other, "remove"))
             issue.labels.append(label)
             issue.label_events.append(self._label_event(user, label, "add"))
+
+    def _timebox_event(
+        self,
+        events: list[TimeboxEvent],
+        kind: str,
+        user: User,
+        old: Milestone | Iteration | None,
+        new: Milestone | Iteration | None,
+    ) -> None:
+        """GitLab records the timebox an issue moves into (`add`); leaving the old one is implied.
+        Only clearing it records `remove`, with the old one."""
+        recorded, action = (old, "remove") if new is None else (new, "add")
+        assert recorded is not None
+        events.append(TimeboxEvent(self.model.next_id(kind), user, self.model.clock.now, recorded, action))
 
     def _label_event(self, user: User, label: Label, action: str) -> LabelEvent:
         return LabelEvent(self.model.next_id("label_event"), user, self.model.clock.now, label, action)

@@ -246,8 +246,14 @@ def label_event(issue_id: int, value: Any) -> dict[str, Any]:
 
 
 def milestone_event(issue_id: int, value: Any, today: date) -> dict[str, Any]:
-    detail = {"milestone": milestone(value.milestone, today), "action": value.action}
+    detail = {"milestone": milestone(value.timebox, today), "action": value.action}
     return _event("resource_milestone_events", value, issue_id, detail)
+
+
+def iteration_event(issue_id: int, value: Any, today: date) -> dict[str, Any]:
+    """An iteration event, embedding the whole iteration entity (the doc's example shows fewer keys)."""
+    detail = {"iteration": iteration(value.timebox, today), "action": value.action}
+    return _event("resource_iteration_events", value, issue_id, detail)
 
 
 def label(value: Label) -> dict[str, Any]:

@@ -15,6 +15,7 @@ no weight key, iterations refused) holds sdk-python. Days are relative to as_of:
         sdk-python   1.0 (due -90, closed -88), 1.1 (due +25)
     iterations      acme-cloud's two-week cadence from -168 to +28 (automatic: null titles); each
                     closes rolling its open issues over into the next, as GitLab's roll-over does
+                    (an iteration event by the automation bot, "🤖 GitLab Bot 🤖")
 
 Each issue is created with a kind label (bug, feature, chore) and `workflow::todo`, planned into
 a milestone a few days later (some never), worked under `workflow::in progress` then
@@ -186,8 +187,11 @@ class _Story:
     users: list[User] = field(default_factory=list)
     members: list[User] = field(default_factory=list)
     customers: list[User] = field(default_factory=list)
+    bot: User = field(init=False)
 
     def __post_init__(self) -> None:
+        # GitLab's own user for automated changes, such as an iteration cadence's roll-over.
+        self.bot = self.model.add_user("automation-bot", "🤖 GitLab Bot 🤖")
         for person in self.people:
             account = self.model.add_user(person.login, person.name)
             self.users.append(account)
@@ -256,7 +260,7 @@ class _Story:
         for project in group.projects:
             for issue in list(project.issues.values()):
                 if issue.iteration is ended and issue.state == "opened":
-                    project.set_iteration(issue.iid, following)  # type: ignore[arg-type]
+                    project.set_iteration(issue.iid, self.bot, following)  # type: ignore[arg-type]
 
     # -- projects and issues --------------------------------------------------------------------
 
@@ -385,7 +389,7 @@ class _IssuePlan:
             today = project.model.clock.now.date()
             current = [item for item in project.group.iterations if item.state(today) == 2]
             if current:
-                project.set_iteration(self._iid, current[0])
+                project.set_iteration(self._iid, assignee, current[0])
 
     def _spend(self, seconds: int) -> None:
         if self.issue is not None and self.issue.state == "opened":

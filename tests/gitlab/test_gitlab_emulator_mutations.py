@@ -71,6 +71,25 @@ def test_moving_between_milestones_records_the_add_and_clearing_records_the_remo
     assert "group_id" in trail[1]["milestone"] and "project_id" in trail[0]["milestone"]
 
 
+def test_iteration_events_record_the_add_and_clearing_records_the_remove(
+    instance: tuple[GitLabModel, Org, Project, str, requests.Session],
+) -> None:
+    model, org, project, base, client = instance
+    user = model.users["priya-raman"]
+    first, second = project.group.iterations[-2:]
+    issue = project.create_issue(user, "Sprint me")
+    for iteration in (first, second, None):
+        org.advance(minutes=1)
+        project.set_iteration(issue.iid, user, iteration)
+    trail = get_all(client, f"{base}/projects/{PATH}/issues/{issue.iid}/resource_iteration_events")
+    assert [(event["action"], event["iteration"]["id"]) for event in trail] == [
+        ("add", first.id),
+        ("add", second.id),
+        ("remove", second.id),
+    ]
+    assert client.get(f"{base}/projects/{PATH}/issues/{issue.iid}").json()["iteration"] is None
+
+
 def test_a_scoped_label_replaces_its_scope_with_a_remove_event(
     instance: tuple[GitLabModel, Org, Project, str, requests.Session],
 ) -> None:

@@ -85,7 +85,7 @@ def lists() -> Iterator[dict[str, list[dict[str, Any]]]]:
                     for iid in worked
                     for event in get_all(client, f"{project}/issues/{iid}/resource_{kind}_events")
                 ]
-                for kind in ("state", "label", "milestone")
+                for kind in ("state", "label", "milestone", "iteration")
             },
         }
 
@@ -101,6 +101,7 @@ def lists() -> Iterator[dict[str, list[dict[str, Any]]]]:
         ("state", "docs_resource_state_events.json"),
         ("label", "docs_resource_label_events.json"),
         ("milestone", "docs_resource_milestone_events.json"),
+        ("iteration", "docs_resource_iteration_events.json"),
         ("closes_issues", "gitlab4j_issues_closed_by_mr.json"),
     ],
 )

@@ -68,7 +68,7 @@ def test_milestones_are_created_empty_and_planned_days_later(
             for project in model.projects.values()
             for issue in project.issues.values()
             for event in issue.milestone_events
-            if event.milestone is milestone and event.action == "add"
+            if event.timebox is milestone and event.action == "add"
         ]
         if joined:  # the first issue joins after the planning, at least two days after creation
             assert min(joined) - milestone.created_at >= timedelta(days=2), milestone.title
@@ -200,17 +200,22 @@ def test_two_week_iterations_close_and_roll_work_over(
         item["state"] for item in iterations
     ]
     assert all(item["title"] is None for item in iterations)  # automatic scheduling
-    # Carried over: worked on (in progress) before the iteration it sits in began.
-    carried = 0
+    # Carried over: the cadence's roll-over moves an unfinished issue on, as the automation bot.
+    by_id = {item["id"]: item for item in iterations}
+    rolled = []
     for issue in issues[PAID[0]]:
-        if issue["iteration"] is None or issue["state"] != "opened":
+        if issue["iteration"] is None:
             continue
-        trail = events(client, base, PAID[0], issue["iid"], "label")
-        started = [
-            day(event["created_at"]) for event in trail if event["label"]["name"] == "workflow::in progress"
-        ]
-        carried += bool(started) and started[0].date().isoformat() < issue["iteration"]["start_date"]
-    assert carried >= 1
+        trail = events(client, base, PAID[0], issue["iid"], "iteration")
+        assert trail[-1]["iteration"]["id"] == issue["iteration"]["id"]
+        rolled += [event for event in trail if event["user"]["username"] == "automation-bot"]
+    assert rolled and all(event["action"] == "add" for event in rolled)
+    assert rolled[0]["user"]["name"] == "🤖 GitLab Bot 🤖"
+    for event in rolled:  # made as the iteration began, carrying work out of the one before
+        began = by_id[event["iteration"]["id"]]["start_date"]
+        assert event["created_at"].startswith(began)
+    free = client.get(f"{base}/projects/{FREE}/issues/1/resource_iteration_events")
+    assert free.status_code == 403
 
 
 def test_merge_requests_close_the_issues_their_description_names(
@@ -252,7 +257,8 @@ def digest(model: GitLabModel) -> str:
         [
             (render.issue(issue, today, 0), [render.state_event(issue.id, e) for e in issue.state_events],
              [render.label_event(issue.id, e) for e in issue.label_events],
-             [render.milestone_event(issue.id, e, today) for e in issue.milestone_events])
+             [render.milestone_event(issue.id, e, today) for e in issue.milestone_events],
+             [render.iteration_event(issue.id, e, today) for e in issue.iteration_events])
             for issue in project.issues.values()
         ] + [render.merge_request(item, today) for item in project.merge_requests.values()]
         for project in model.projects.values()
