@@ -4,6 +4,19 @@ Mounted at /gitlab, which stands for https://HOST/api/v4 the way GitHub's mount 
 Enterprise's /api/v3: a source's base_url is `<server>/gitlab`, and `GET <base_url>/projects/5`
 is GitLab's `GET /api/v4/projects/5`.
 
+Served (GET and HEAD; `:id` a project's or group's id or URL-encoded path):
+- /projects (`order_by`, `sort`, keyset by id), /projects/:id, /groups/:id/projects
+- /projects/:id/issues (`state` opened|closed|all, default all; `scope`; `updated_after/_before`,
+  `created_after/_before`; `order_by`, default created_at; `sort`, default desc; `iids[]`,
+  `issue_type`; offset or keyset pages), /projects/:id/issues/:iid
+- /projects/:id/issues/:iid/resource_{state,label,milestone,iteration}_events (oldest first)
+- /projects/:id/milestones (`state` active|closed, `include_ancestors`, `title`, `iids[]`,
+  `updated_after/_before`), /groups/:id/milestones (the same, `include_descendants`)
+- /groups/:id/iterations (`state` opened|upcoming|current|closed|all, `updated_after/_before`)
+- /projects/:id/merge_requests (`state` opened|closed|locked|merged|all, default all; `order_by`
+  created_at|updated_at|title|merged_at; `sort`; `updated_after/_before`, `created_after/_before`),
+  /projects/:id/merge_requests/:iid, /projects/:id/merge_requests/:iid/closes_issues
+
 Behaves like gitlab.com where a connector can tell:
 - auth by `PRIVATE-TOKEN: <token>` or `Authorization: Bearer <token>`; otherwise 401
   `{"message":"401 Unauthorized"}`;
