@@ -158,6 +158,7 @@ class ReportFiles:
     html: Path
     digest: Path
     digest_text: str
+    charts_drawn: int = 0  # the others were the last report's, for the same rows
 
 
 def report_paths(warehouse_path: Path) -> tuple[Path, Path]:
@@ -165,21 +166,27 @@ def report_paths(warehouse_path: Path) -> tuple[Path, Path]:
     return warehouse_path.with_suffix(".report.html"), warehouse_path.with_suffix(".digest.md")
 
 
-def write_report(warehouse_path: Path) -> ReportFiles:
+def write_report(warehouse_path: Path, charts: Path | None = None) -> ReportFiles:
     """The manager's HTML report and its Markdown digest, from the published warehouse, beside it.
+
+    `charts`: the file keeping the last report's charts (report_charts), so that only charts whose
+    rows changed are drawn; without it every chart is drawn.
 
     Each file is written whole beside its old copy and renamed over it, as the warehouse is: a
     reader opening the report during a run sees yesterday's or today's, never half of one.
     """
-    from pipelines import digest, report_html  # matplotlib: only when a report is made
+    from pipelines import digest, report_html
+    from pipelines.report_charts import ChartStore
 
     with duckdb.connect(str(warehouse_path), read_only=True) as con:
         data = report_data.load(con)
     html, markdown = report_paths(warehouse_path)
     text = digest.render(data, html)
-    _replace(html, report_html.render(data, warehouse_path))
+    store = ChartStore(charts)
+    _replace(html, report_html.render(data, warehouse_path, store))
+    store.save()
     _replace(markdown, text)
-    return ReportFiles(html, markdown, text)
+    return ReportFiles(html, markdown, text, store.drawn)
 
 
 def _replace(path: Path, text: str) -> None:

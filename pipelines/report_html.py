@@ -11,9 +11,10 @@ from datetime import date
 from html import escape
 from pathlib import Path
 
-from pipelines import charts, report_tables
+from pipelines import report_tables
 from pipelines.figures import cell
 from pipelines.glossary import GLOSSARY
+from pipelines.report_charts import ChartStore
 from pipelines.report_data import MAX_CHARTS, RECENT_DAYS, TREND_WEEKS, ReportData, Row
 from pipelines.report_tables import Column
 
@@ -75,7 +76,7 @@ def table(columns: list[Column], rows: list[Row], key: str, row_class: str = "")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
-def burnups(data: ReportData) -> str:
+def burnups(data: ReportData, charts: ChartStore) -> str:
     figures = []
     for milestone in data.charted:
         caption = (
@@ -96,7 +97,7 @@ def burnups(data: ReportData) -> str:
     return f'<div class="charts">{"".join(figures)}</div>{note}'
 
 
-def trends(data: ReportData) -> str:
+def trends(data: ReportData, charts: ChartStore) -> str:
     parts = []
     for (source, project), weeks in data.weekly.items():
         parts.append(
@@ -120,8 +121,9 @@ def engineers(data: ReportData, warehouse: Path) -> str:
     return "<ul>" + "".join(f"<li>{line}</li>" for line in lines) + "</ul>"
 
 
-def render(data: ReportData, warehouse: Path) -> str:
-    """The whole HTML document."""
+def render(data: ReportData, warehouse: Path, charts: ChartStore | None = None) -> str:
+    """The whole HTML document; its charts from `charts` (default: all drawn)."""
+    charts = charts or ChartStore()
     as_of = cell(data.as_of)
     nav = "".join(f'<a href="#{anchor}">{title}</a>' for anchor, title in SECTIONS)
     glossary = "".join(f"<dt>{escape(term)}</dt><dd>{escape(text)}</dd>" for term, text in GLOSSARY.items())
@@ -139,7 +141,7 @@ def render(data: ReportData, warehouse: Path) -> str:
             "attention",
             table(report_tables.ATTENTION, data.attention, "milestone_id", "{status}")
             + "<h3 id=burnups>Burn-up: scope and done items per day, the due date and the forecasts</h3>"
-            + burnups(data),
+            + burnups(data, charts),
         ),
         (
             "closed-incomplete",
@@ -154,7 +156,7 @@ def render(data: ReportData, warehouse: Path) -> str:
         (
             "trends",
             f"<p class=muted>The last {TREND_WEEKS} weeks per project (weeks start on Monday, UTC).</p>"
-            + trends(data),
+            + trends(data, charts),
         ),
         ("glossary", f"<dl>{glossary}</dl>"),
         ("engineers", f'<div class="engineers">{engineers(data, warehouse)}</div>'),

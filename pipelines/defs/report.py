@@ -1,5 +1,7 @@
 """The manager's report: an HTML file with charts and a Markdown digest beside the published warehouse."""
 
+from pathlib import Path
+
 import dagster as dg
 
 from pipelines import config as config_module
@@ -25,12 +27,15 @@ def report_asset() -> dg.AssetsDefinition:
     )
     def _report(settings: TrackerlakeSettings) -> dg.MaterializeResult:
         # The report reads the published file only: it needs no source's credentials.
-        files = report.write_report(config_module.load(settings.config_path, check_env=False).warehouse)
+        config = config_module.load(settings.config_path, check_env=False)
+        # The charts the last report drew are kept beside the working database, as its publish record is.
+        files = report.write_report(config.warehouse, Path(f"{config.work_database}.charts.json"))
         return dg.MaterializeResult(
             metadata={
                 "path": dg.MetadataValue.path(str(files.html)),
                 "digest_path": dg.MetadataValue.path(str(files.digest)),
                 "digest": dg.MetadataValue.md(files.digest_text),
+                "charts_drawn": files.charts_drawn,
             }
         )
 

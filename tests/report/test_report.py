@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import re
 import time
 from html.parser import HTMLParser
@@ -253,6 +254,20 @@ def test_the_report_is_the_same_bytes_each_time_and_quick(demo: Path, html: str)
     seconds = time.monotonic() - started
     assert report.report_paths(demo)[0].read_text(encoding="utf-8") == html
     assert seconds < 20, seconds  # about 2 s for 12 burn-ups and 5 trend charts on one core
+
+
+def test_charts_of_unchanged_rows_are_kept_not_drawn(demo: Path, html: str, tmp_path: Path) -> None:
+    kept = tmp_path / "work.duckdb.charts.json"
+    charts = html.count("<svg")  # one per burn-up, one per project's trends
+    assert report.write_report(demo, kept).charts_drawn == charts
+    again = report.write_report(demo, kept)
+    assert again.charts_drawn == 0
+    assert again.html.read_text(encoding="utf-8") == html
+    # A chart missing from the file (its rows changed since, say) is drawn, and only that one.
+    drawn = json.loads(kept.read_text(encoding="utf-8"))
+    kept.write_text(json.dumps(dict(list(drawn.items())[1:])), encoding="utf-8")
+    assert report.write_report(demo, kept).charts_drawn == 1
+    assert len(json.loads(kept.read_text(encoding="utf-8"))) == charts
 
 
 def test_the_report_command_does_not_import_dagster(demo: Path, tmp_path: Path) -> None:
