@@ -201,8 +201,9 @@ def _create_like_landing(con: duckdb.DuckDBPyConnection, table: str) -> str:
     return target
 
 
-def _fingerprint(con: duckdb.DuckDBPyConnection, database: str, schema: str, table: str) -> str:
-    """Rows of a table by every column but a raw table's JSON (its stored hash stands for it)."""
+def _narrow_columns(con: duckdb.DuckDBPyConnection, database: str, schema: str, table: str) -> list[str]:
+    """A table's columns, quoted, but a raw table's JSON: its stored hash stands for it, and
+    comparing it would read every record."""
     columns = [
         column
         for (column,) in con.execute(
@@ -214,11 +215,26 @@ def _fingerprint(con: duckdb.DuckDBPyConnection, database: str, schema: str, tab
         ).fetchall()
     ]
     narrow = [c for c in columns if c != "data"] if "data_hash" in columns else columns
+    return [warehouse.sql_identifier(c) for c in narrow]
+
+
+def _fingerprint(con: duckdb.DuckDBPyConnection, database: str, schema: str, table: str) -> str:
+    """Rows of a table by its narrow columns, order-free: equal means the same rows."""
     quoted = ".".join(warehouse.sql_identifier(part) for part in (database, schema, table))
-    ((rows, total),) = con.execute(
-        f"SELECT count(*), sum(hash({', '.join(map(warehouse.sql_identifier, narrow))}))::VARCHAR FROM {quoted}"
-    ).fetchall()
+    columns = ", ".join(_narrow_columns(con, database, schema, table))
+    ((rows, total),) = con.execute(f"SELECT count(*), sum(hash({columns}))::VARCHAR FROM {quoted}").fetchall()
     return f"{rows}:{total}"
+
+
+def _update_rows(con: duckdb.DuckDBPyConnection, local: str, lake: str, columns: list[str]) -> None:
+    """Make the lake's raw table hold the stage's rows by rewriting only the records that differ:
+    a night's cost follows its changes, not the table's size. A landing schema holds one source,
+    so `id` is the key; raw rows are never removed (a deletion is a `deleted_at`)."""
+    narrow = ", ".join(columns)
+    # After the delete, the same query finds exactly the deleted ids (now missing from the lake).
+    differ = f"SELECT id FROM (SELECT {narrow} FROM {local} EXCEPT SELECT {narrow} FROM {lake})"
+    con.execute(f"DELETE FROM {lake} WHERE id IN ({differ})")
+    con.execute(f"INSERT INTO {lake} SELECT * FROM {local} WHERE id IN ({differ})")
 
 
 def pull(con: duckdb.DuckDBPyConnection, config: Config, source: str) -> None:
@@ -238,9 +254,10 @@ def pull(con: duckdb.DuckDBPyConnection, config: Config, source: str) -> None:
 
 
 def push(con: duckdb.DuckDBPyConnection, config: Config, source: str) -> list[str]:
-    """Replace the source's landing schema in the lake by the current database's raw and ops
-    tables, in one lake transaction; a table whose rows did not change is left alone (a quiet
-    night writes the run log only). Returns the tables written."""
+    """Bring the source's landing schema in the lake to the current database's raw and ops
+    tables, in one lake transaction. A table whose rows did not change is left alone (a quiet
+    night writes the run log and cursors only); a raw table gets only its changed rows; the small
+    ops tables are replaced. Returns the tables written."""
     stage = con.execute("SELECT current_database()").fetchone()[0]
     tables = _tables(con, stage, ["raw", "ops"])
     lake_schema = f"{LANDING_PREFIX}{source}"
@@ -258,7 +275,10 @@ def push(con: duckdb.DuckDBPyConnection, config: Config, source: str) -> list[st
             name = warehouse.sql_identifier(table)
             local = f"{warehouse.sql_identifier(stage)}.{stage_schema}.{name}"
             lake = f"{ALIAS}.{landing_schema(source)}.{name}"
-            con.execute(f"CREATE OR REPLACE TABLE {lake} AS SELECT * FROM {local}")
+            if table in there and stage_schema == "raw":
+                _update_rows(con, local, lake, _narrow_columns(con, stage, stage_schema, table))
+            else:
+                con.execute(f"CREATE OR REPLACE TABLE {lake} AS SELECT * FROM {local}")
             written.append(table)
         con.execute("COMMIT")
     except BaseException:

@@ -20,6 +20,7 @@ import duckdb
 import pytest
 
 from emulators.exchange import Mount, Request, Response
+from emulators.faults import FaultPlan
 from emulators.generator import DEMO_AS_OF, generate_org
 from emulators.org import Org
 from emulators.server import EmulatorServer, default_mounts
@@ -329,3 +330,51 @@ def test_a_source_whose_tracker_is_down_exits_1_and_its_landing_records_why(
             f'SELECT status, error FROM lake."landing_{down["name"]}".sync_runs'
         ).fetchall()
     assert status == "failed" and error in ended.stderr
+
+
+def test_a_night_with_edits_rewrites_only_the_edited_records_and_the_lake_matches_the_stage(
+    lake: Lake,
+) -> None:
+    def raw_prints() -> dict[tuple[str, str], tuple]:
+        """Every raw table of every landing schema: table id in the catalog, and its rows (JSON included)."""
+        ids = dict(
+            ((schema, table), table_id)
+            for schema, table, table_id in lake.postgres.query(
+                lake.database,
+                "SELECT s.schema_name, t.table_name, t.table_id FROM ducklake_table t JOIN ducklake_schema s "
+                "USING (schema_id) WHERE t.end_snapshot IS NULL AND s.end_snapshot IS NULL",
+            )
+        )
+        with lakehouse.opened(lake.config, read_only=True) as con:
+            prints = {}
+            for source in lake.config.sources:
+                schema = f"landing_{source.name}"
+                for table, rows in table_prints(con, "lake", schema).items():
+                    if table not in lakehouse.OPS_TABLES:
+                        prints[schema, table] = (ids[schema, table], rows)
+            return prints
+
+    lake.land_all()
+    before = raw_prints()
+    FaultPlan.parse("edit:30,seed=5").churn(lake.org)
+    lake.land_all()
+    after = raw_prints()
+    assert after.keys() == before.keys()
+    # Updated in place (same table ids), and the edits reached some of them.
+    assert {key: table_id for key, (table_id, _) in after.items()} == {
+        key: table_id for key, (table_id, _) in before.items()
+    }
+    assert any(after[key][1] != before[key][1] for key in after)
+    # Row for row what each source's stage file holds.
+    with lakehouse.opened(lake.config, read_only=True) as con:
+        for source in lake.config.sources:
+            stage = lakehouse.stage_path(lake.config, source.name)
+            con.execute(f"ATTACH '{stage}' AS stage (READ_ONLY)")
+            staged = table_prints(con, "stage", "raw")
+            con.execute("DETACH stage")
+            landed = {
+                table: rows
+                for (schema, table), (_, rows) in after.items()
+                if schema == f"landing_{source.name}"
+            }
+            assert staged == landed
