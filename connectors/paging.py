@@ -202,11 +202,12 @@ class Token:
             records = guard.page(body.get(self.items or "") or [], body.get("total"))
             following = body.get(self.token_param)
             following = None if body.get("isLast") or not following else str(following)
-            if following:
-                guard.follow(token or "", following, self.token_param)
+            # The page is handed over before its token is judged: a caller that commits it can
+            # search again from the cursor it reached when the token loops.
             yield _fetched(response, records, following)
             if following is None:
                 return
+            guard.follow(token or "", following, self.token_param)
             token = following
 
 
