@@ -258,4 +258,4 @@ def test_concurrent_requests_are_all_answered_and_logged(
 
 
 def test_paths_outside_any_mount_answer_404(server: EmulatorServer) -> None:
-    assert requests.get(f"{server.url}/gitlab/projects").status_code == 404
+    assert requests.get(f"{server.url}/no-such-tracker/projects").status_code == 404
