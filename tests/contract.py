@@ -24,7 +24,7 @@ from emulators.emulated import registered
 from emulators.generator import DEMO_AS_OF, generate_org
 from emulators.org import Clock, Org
 from emulators.replay import Replay
-from emulators.server import EmulatorServer
+from emulators.server import EmulatorServer, default_mounts
 from pipelines import config as config_module
 from pipelines.demo import emulator_config, secret_env, write_config
 from pipelines.run import RunOutcome, execute
@@ -66,16 +66,16 @@ def run_contract(kinds: list[str], tmp: Path, monkeypatch: pytest.MonkeyPatch) -
     replays = {
         kind: Replay.load(path) for kind in kinds if kind not in emulated and (path := replay_manifest(kind))
     }
-    as_of = max(
-        [DEMO_AS_OF] * bool(emulated) + [r.as_of for r in replays.values() if r.as_of], default=DEMO_AS_OF
-    )
+    # One run has one instant: the latest any double was generated or recorded at.
+    as_ofs = [r.as_of for r in replays.values() if r.as_of] + ([DEMO_AS_OF] if emulated else [])
+    as_of = max(as_ofs, default=DEMO_AS_OF)
     org = generate_org(seed=7, scale=SMALL) if emulated else Org(models={}, clock_source=Clock(as_of))
     for kind in emulated:
         for role, value in registered()[kind].secrets.items():
             monkeypatch.setenv(secret_env(role), value)
     warehouse = tmp / "published" / "trackerlake.duckdb"
     mounts = {f"/{kind}": replay for kind, replay in replays.items()}
-    with EmulatorServer(org, mounts={**_emulated_mounts(org, emulated), **mounts}) as server:
+    with EmulatorServer(org, mounts={**default_mounts(org), **mounts}) as server:
         raw = emulator_config(org, server.url, warehouse, tmp / "work")
         raw["sources"] = [s for s in raw["sources"] if s["type"] in emulated]
         raw["sources"] += [
@@ -86,10 +86,6 @@ def run_contract(kinds: list[str], tmp: Path, monkeypatch: pytest.MonkeyPatch) -
         outcome = execute(config, path, as_of)
     sources = {source["type"]: source["name"] for source in raw["sources"]}
     return ContractRun(outcome, warehouse, config.work_database, sources, replays)
-
-
-def _emulated_mounts(org: Org, kinds: list[str]) -> dict[str, Any]:
-    return {f"/{kind}": registered()[kind].mount(org.models[kind]) for kind in kinds}
 
 
 def _replay_source(

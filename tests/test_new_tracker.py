@@ -244,16 +244,18 @@ def run(repo: Path, *args: str, cwd: Path | None = None) -> subprocess.Completed
 
 
 def contract(repo: Path) -> subprocess.CompletedProcess[str]:
-    """The shared contract on the new tracker: its own test (tests/contract.py and the warehouse doc)
-    and the registration checks every tracker passes."""
+    """The shared contract: the new tracker's own test (tests/contract.py and the warehouse doc),
+    the run of every registered tracker with it, and the registration checks every tracker passes."""
     return run(
         repo,
         "-m",
         "pytest",
         "-q",
+        "-rp",  # names each passed test
         "-p",
         "no:cacheprovider",
         "tests/toy",
+        "tests/test_tracker_contract.py",
         "tests/test_connector_contract.py::test_each_tracker_is_registered_from_its_own_folder",
     )
 
@@ -317,5 +319,10 @@ def test_the_scaffold_fails_the_contract_naming_each_blank_until_filled(
     assert docs.returncode == 0, docs.stderr
     assert "### `staging.toy__item_events`" in (repo / "docs" / "warehouse.md").read_text(encoding="utf-8")
     filled = contract(repo)
-    # The toy's contract, the warehouse doc, and the registration check.
-    assert filled.returncode == 0 and "3 passed" in filled.stdout, filled.stdout[-3000:]
+    assert filled.returncode == 0, filled.stdout[-3000:]
+    for test in (
+        "tests/toy/test_toy_contract.py::test_toy_meets_the_contract",
+        "tests/test_tracker_contract.py::test_tracker_fills_the_marts_and_passes_every_check[toy]",
+        "tests/toy/test_toy_contract.py::test_committed_warehouse_doc_matches_a_rebuilt_warehouse",
+    ):
+        assert f"PASSED {test}" in filled.stdout, filled.stdout[-3000:]
