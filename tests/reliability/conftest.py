@@ -77,8 +77,11 @@ def tally_file(tmp_path_factory: pytest.TempPathFactory) -> None:
     tally.use(tmp_path_factory.getbasetemp() / "tally.json")
 
 
+SECRET_TOKEN = "reliability-token"  # what secrets_env puts in the token variable
+
+
 @pytest.fixture
 def secrets_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv(TOKEN_ENV, "reliability-token")
+    monkeypatch.setenv(TOKEN_ENV, SECRET_TOKEN)
     monkeypatch.setenv(EMAIL_ENV, DEMO_EMAIL)
     yield

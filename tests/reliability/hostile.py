@@ -5,7 +5,7 @@ the credentials that reached it.
 
     with Hostile({"/list": Answer(body=b"[]", headers={"Link": '<http://.../x>; rel="next"'})}) as home:
         ...  # point a client at home.url
-        home.credentials()   # requests that carried Authorization
+        home.credentials(token)   # requests that carried the token
 
 A route is an `Answer` or a function of the request's path and query returning one.
 `finish_within` runs a call on a thread and gives up waiting after a bound, so a client that never
@@ -14,6 +14,8 @@ returns fails its test (and is counted in the tally) instead of hanging the suit
 
 from __future__ import annotations
 
+import base64
+import binascii
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -62,9 +64,10 @@ class Hostile:
     def url(self) -> str:
         return f"http://127.0.0.1:{self._server.server_address[1]}"
 
-    def credentials(self) -> int:
-        """Requests that reached this server with an Authorization header."""
-        return sum("authorization" in r.headers for r in self.received)
+    def credentials(self, token: str) -> int:
+        """Requests that reached this server carrying `token`: in any header (a bearer, a tracker's
+        own token header), or inside basic auth's base64."""
+        return sum(_carries(r.headers, token) for r in self.received)
 
     def __enter__(self) -> Hostile:
         self._thread.start()
@@ -177,3 +180,17 @@ def quick_client(base_url: str, token: str = "t", **settings: Any) -> HttpClient
         "secondary_wait_seconds": 0.1,
     }
     return HttpClient(base_url, headers={"Authorization": f"Bearer {token}"}, **{**defaults, **settings})
+
+
+def _carries(headers: Mapping[str, str], token: str) -> bool:
+    for value in headers.values():
+        if token in value:
+            return True
+        scheme, _, encoded = value.partition(" ")
+        if scheme.lower() == "basic":
+            try:
+                if token in base64.b64decode(encoded).decode("utf-8", "replace"):
+                    return True
+            except (binascii.Error, ValueError):
+                continue
+    return False

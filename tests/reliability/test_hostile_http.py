@@ -34,7 +34,7 @@ def client(base_url: str, **settings: Any) -> HttpClient:
 
 def tried(outcome: Outcome, *servers: Hostile, home: Hostile | None = None) -> Outcome:
     """Tally one hostile case: it ended (finish_within saw to that); tokens that left home."""
-    tally.add(hostile_answers_tried=1, tokens_off_origin=sum(s.credentials() for s in servers))
+    tally.add(hostile_answers_tried=1, tokens_off_origin=sum(s.credentials(TOKEN) for s in servers))
     assert outcome.error is None or isinstance(outcome.error, ConnectorError), repr(outcome.error)
     if outcome.error is not None:
         message = str(outcome.error)
@@ -57,7 +57,7 @@ def test_a_next_link_to_another_origin_fails_the_walk_and_the_token_stays_home(k
             connector = CONNECTORS[kind]
             http = connector.client_for({"base_url": f"{home.url}/api"}, token=TOKEN)
             outcome = tried(finish_within(10, walk(http)), foreign)
-    assert foreign.received == [] and home.credentials() == 1  # the bearer header or basic auth
+    assert foreign.received == [] and home.credentials(TOKEN) == 1  # a bearer, a token header or basic auth
     assert str(outcome.error) == (
         f"refused to send credentials to {foreign.url}: only {home.url} is this source's tracker"
     )
@@ -88,7 +88,7 @@ def test_a_redirect_within_the_base_path_is_followed_with_the_token() -> None:
         http = client(f"{home.url}/api")
         response, body = http.get_json("/old")
     assert body == [{"id": 1, "title": "one"}] and [r.status_code for r in response.history] == [301]
-    assert home.credentials() == 2 and http.requests == 2
+    assert home.credentials(TOKEN) == 2 and http.requests == 2
 
 
 def test_a_path_that_climbs_out_of_the_base_path_is_refused_before_sending() -> None:

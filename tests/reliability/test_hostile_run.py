@@ -21,7 +21,7 @@ from emulators.server import EmulatorServer
 from pipelines.demo import emulator_config, write_config
 from tests.pipeline.installed_cli import empty_dir, trackerlake
 from tests.reliability import tally
-from tests.reliability.conftest import LONG
+from tests.reliability.conftest import LONG, SECRET_TOKEN
 from tests.reliability.hostile import Hostile
 
 RUN_SECONDS = 60
@@ -85,8 +85,10 @@ def test_a_hostile_tracker_fails_its_source_alone_and_keeps_the_token(
         )
     failed = [line for line in ended.output.splitlines() if line.startswith("FAILED")]
     alone = ended.returncode == 1 and len(failed) == 1 and f"Warehouse published: {warehouse}" in ended.stdout
-    tally.add(tokens_off_origin=foreign.credentials(), sources_failed=1, sources_failed_alone=int(alone))
-    assert foreign.credentials() == 0 and ended.seconds < RUN_SECONDS, ended.seconds
+    tally.add(
+        tokens_off_origin=foreign.credentials(SECRET_TOKEN), sources_failed=1, sources_failed_alone=int(alone)
+    )
+    assert foreign.credentials(SECRET_TOKEN) == 0 and ended.seconds < RUN_SECONDS, ended.seconds
     assert alone, ended.output
     assert failed[0].startswith(f"FAILED source {spoiled['name']}: ") and CASES[case][1] in failed[0]
     assert "Traceback" not in ended.output
