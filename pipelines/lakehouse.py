@@ -94,11 +94,13 @@ def connect(database: str | Path = ":memory:", *, catalog: str = "postgres") -> 
 
 
 def data_path(config: Config) -> str:
+    """Where the lake's Parquet goes (DuckLake fixes it when the catalog is created)."""
     lake = config.lakehouse
     return lake.data_path or f"{config.work_database.parent / 'lake'}/"
 
 
 def catalog_path(config: Config) -> Path:
+    """A DuckDB-file catalog's file."""
     return config.lakehouse.path or config.work_database.parent / "lake.ducklake"
 
 
@@ -174,7 +176,7 @@ def landing_schema(source: str) -> str:
 
 
 def stage_path(config: Config, source: str) -> Path:
-    """The source's stage file: its sync commits here page by page; the lake gets it whole."""
+    """The source's stage file: its sync commits here page by page, then `push` brings the lake to it."""
     return config.work_database.parent / "lake-stage" / f"{source}.duckdb"
 
 
