@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -28,6 +27,7 @@ from emulators.github.model import (
     Repo,
     User,
 )
+from emulators.shapes import shaped, templates_in
 
 API = "https://api.github.com"
 WEB = "https://github.com"
@@ -46,9 +46,7 @@ PROPRIETARY = {
 }
 
 
-@cache
-def template(name: str) -> Any:
-    return json.loads((TEMPLATES / f"{name}.json").read_text(encoding="utf-8"))
+template = templates_in(TEMPLATES)
 
 
 def _issue_example() -> dict[str, Any]:
@@ -63,14 +61,6 @@ def _plain_issue_example() -> dict[str, Any]:
 
 def _pull_example() -> dict[str, Any]:
     return template("list_pull_requests")[0]
-
-
-def shaped(example: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
-    """`values` laid out in the example's key order, then the extra keys; every example key is required."""
-    missing = [key for key in example if key not in values]
-    if missing:
-        raise KeyError(f"no value for the example's keys {missing}")
-    return {**{key: values[key] for key in example}, **values}
 
 
 def timestamp(value: datetime | None) -> str | None:

@@ -12,44 +12,28 @@ port; only paging links carry the address the client used.
 from __future__ import annotations
 
 import hashlib
-import json
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from emulators.gitlab.model import Issue, Iteration, Label, MergeRequest, Milestone, Project, User
+from emulators.shapes import ABSENT, shaped, templates_in
 
 WEB = "https://gitlab.com"
 API = f"{WEB}/api/v4"
 TEMPLATES = Path(__file__).parent / "templates"
-ABSENT = object()
 # GitLab's time tracking units: a day is 8 hours, a week 5 days.
 TIME_UNITS = (("w", 5 * 8 * 3600), ("d", 8 * 3600), ("h", 3600), ("m", 60), ("s", 1))
 
 
-@cache
-def template(name: str) -> Any:
-    return json.loads((TEMPLATES / f"{name}.json").read_text(encoding="utf-8"))
+template = templates_in(TEMPLATES)
 
 
 def item(name: str) -> dict[str, Any]:
     """The first item of a list example, or the example itself."""
     example = template(name)
     return example[0] if isinstance(example, list) else example
-
-
-def shaped(
-    example: dict[str, Any], values: dict[str, Any], optional: frozenset[str] = frozenset()
-) -> dict[str, Any]:
-    """`values` in the example's key order, then GitLab's extra keys; every example key is required
-    unless `optional`, and an `ABSENT` value is left out."""
-    missing = [key for key in example if key not in values and key not in optional]
-    if missing:
-        raise KeyError(f"no value for the example's keys {missing}")
-    ordered = {key: values[key] for key in example if key in values}
-    ordered.update(values)
-    return {key: value for key, value in ordered.items() if value is not ABSENT}
 
 
 def timestamp(value: datetime | None) -> str | None:

@@ -10,13 +10,11 @@ Document Format; v2 (and Data Center) as plain strings.
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, date, datetime, tzinfo
 from functools import cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from emulators.github.render import shaped
 from emulators.jira.model import (
     CATEGORY_NAMES,
     EPIC_LINK_FIELD,
@@ -41,6 +39,7 @@ from emulators.jira.model import (
     User,
     Version,
 )
+from emulators.shapes import shaped, templates_in
 
 TEMPLATES = Path(__file__).parent / "templates"
 AVATARS = "https://avatar-management--avatars.us-west-2.prod.public.atl-paas.net"
@@ -56,9 +55,7 @@ FIELD_ID_CHANGES = {
 }
 
 
-@cache
-def template(name: str) -> Any:
-    return json.loads((TEMPLATES / f"{name}.json").read_text(encoding="utf-8"))
+template = templates_in(TEMPLATES)
 
 
 def _issue_example() -> dict[str, Any]:
