@@ -291,39 +291,46 @@ def push(con: duckdb.DuckDBPyConnection, config: Config, source: str) -> list[st
     return written
 
 
-def land(config: Config, source_name: str, run_id: str) -> tuple[ingest.SyncResult, list[str]]:
-    """Sync one source into its stage file and push its landing to the lake (see the module doc).
+@contextmanager
+def staged(config: Config, source: str) -> Iterator[tuple[duckdb.DuckDBPyConnection, list[str]]]:
+    """The source's stage file, for the block to sync into; then the lake brought to it (`push`).
 
-    The catalog is attached only to pull and to push, not during the sync, so a DuckDB-file
-    catalog (one process at a time) is held for seconds, not for the whole sync. A source whose
-    sync fails is pushed all the same, as of its last committed page with its error in the run
-    log, and its ConnectorError raised after. Returns the sync's result and the tables pushed.
+    A machine without the stage file first copies the source's landing from the lake (`pull`).
+    The catalog is attached only to pull and to push, not during the block, so a DuckDB-file
+    catalog (one process at a time) is held for seconds, not for a whole sync. The stage is pushed
+    after the block, and also when the block raised a ConnectorError (a source's failure: what it
+    committed stays, its error is in the run log); the list yielded then holds the tables pushed.
     """
-    source = config.source(source_name)
-    stage = stage_path(config, source_name)
+    stage = stage_path(config, source)
     stage.parent.mkdir(parents=True, exist_ok=True)
     fresh = not stage.exists()
     con = connect(stage, catalog=config.lakehouse.catalog)
     try:
         if fresh:
             try:
-                pull(con, config, source_name)
+                pull(con, config, source)
             except BaseException:
                 # Half a copy would pass for the source's state next time: start from nothing again.
                 con.close()
                 stage.unlink(missing_ok=True)
                 Path(f"{stage}.wal").unlink(missing_ok=True)
                 raise
-        failure: ConnectorError | None = None
+        pushed: list[str] = []
         try:
-            result = ingest.sync_source(con, source, run_id)
-        except ConnectorError as exc:
-            failure = exc
-        pushed = push(con, config, source_name)
+            yield con, pushed
+        except ConnectorError:
+            pushed += push(con, config, source)
+            raise
+        pushed += push(con, config, source)
     finally:
         con.close()
-    if failure is not None:
-        raise failure
+
+
+def land(config: Config, source_name: str, run_id: str) -> tuple[ingest.SyncResult, list[str]]:
+    """Sync one source into its stage file and push it to the lake (`staged`); returns the sync's
+    result and the tables pushed, or raises the source's ConnectorError once it is pushed."""
+    with staged(config, source_name) as (con, pushed):
+        result = ingest.sync_source(con, config.source(source_name), run_id)
     return result, pushed
 
 
