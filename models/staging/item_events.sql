@@ -15,8 +15,8 @@
 --   assigned, unassigned: each assignee added or removed. label_added, label_removed: each label,
 --     in label. Emitted only by a tracker without a workflow: while the category is todo, an
 --     assignee (assignments net of unassignments) or an in-progress label (mapping
---     in_progress_labels, any case) makes an item in_progress, as its work_items says of the
---     current state. A tracker whose categories come from its workflow (Jira) emits neither.
+--     in_progress_labels, any case, whole or as a scoped label's value after the last `::`) makes
+--     an item in_progress, as its work_items says of the current state. A tracker whose categories come from its workflow (Jira) emits neither.
 --   milestone_joined, milestone_left: with milestone_id as in staging.milestones (a tracker that
 --     names milestones by title resolves them here); a list-valued field (Jira sprints) emits one
 --     event per milestone that joined or left.

@@ -24,6 +24,8 @@ def con(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnection:
     gh.event(REPO, labelled, "unlabeled", "2026-01-04", label={"name": "In Progress"})
     gh.event(REPO, labelled, "labeled", "2026-01-04T01:00", label={"name": "bug"})
     gh.issue(REPO, created="2026-01-01", closed="2026-01-09", title="closed without events")
+    scoped = gh.issue(REPO, created="2026-01-01", labels=("workflow::Doing",), title="scoped label")
+    gh.event(REPO, scoped, "labeled", "2026-01-02", label={"name": "workflow::Doing"})
     assigned = gh.issue(REPO, created="2026-01-01", assignee="bob", title="created assigned")
     gh.event(REPO, assigned, "assigned", "2026-01-01", assignee={"login": "bob"})
     pull = gh.issue(REPO, created="2026-01-01", title="a pull request")
@@ -86,6 +88,15 @@ def test_in_progress_label_is_matched_case_insensitively(con: duckdb.DuckDBPyCon
     ]
     item = work_item(con, "labelled")
     assert (item["resolved_at"], item["lead_time_days"], item["reopened_count"]) == (None, None, 0)
+
+
+def test_a_scoped_labels_value_counts_in_history_and_current_state(con: duckdb.DuckDBPyConnection) -> None:
+    # 'doing' is an in-progress label of the default mapping; the history ends where the issue is.
+    assert history(con, "scoped label") == [
+        ("open", "todo", "2026-01-01", "2026-01-02"),
+        ("open", "in_progress", "2026-01-02", None),
+    ]
+    assert work_item(con, "scoped label")["status_category"] == "in_progress"
 
 
 def test_current_state_completes_missing_events(con: duckdb.DuckDBPyConnection) -> None:

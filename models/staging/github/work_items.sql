@@ -1,7 +1,9 @@
 -- GitHub issues as work items, one row per issue.
 --
 -- The connector already drops pull requests from the issues list; the guard on pull_request
--- keeps one that slipped through out of every count. Label and type matching is case-insensitive.
+-- keeps one that slipped through out of every count. Label and type matching is case-insensitive;
+-- an in-progress label counts whole or as a scoped label's value (`workflow::doing`), as in the
+-- status history (intermediate.status_changes).
 WITH params AS (
     SELECT
         list_transform(getvariable('bug_labels'), lambda x: lower(x)) AS bug_labels,
@@ -39,6 +41,8 @@ flattened AS (
         i.*,
         list_transform(i.labels, lambda x: x.name) AS label_names,
         list_transform(i.labels, lambda x: lower(x.name)) AS lower_labels,
+        -- As intermediate.status_changes reads label events: a scoped label also by its last value.
+        list_transform(i.labels, lambda x: lower(string_split(x.name, '::')[-1])) AS scoped_values,
         lower(i.type.name) AS lower_type
     FROM issues
     -- 2012-era answers put a pull_request object with null URLs on plain issues.
@@ -61,7 +65,8 @@ SELECT
     state AS status,
     CASE
         WHEN state = 'closed' THEN 'done'
-        WHEN assignee.login IS NOT NULL OR list_has_any(lower_labels, p.in_progress_labels) THEN 'in_progress'
+        WHEN assignee.login IS NOT NULL OR list_has_any(lower_labels || scoped_values, p.in_progress_labels)
+            THEN 'in_progress'
         ELSE 'todo'
     END AS status_category,
     -- GitHub closes with a reason since 2022; older closes carry none and count as completed.
