@@ -1,14 +1,16 @@
 """What the emulated trackers hold now, and how a warehouse compares with it.
 
-The truth is the emulator's model itself: every GitHub issue (pull requests aside) and Jira issue
-with its key, title and status. A warehouse converged when marts.work_items holds exactly those,
-once each: nothing lost, nothing stale, no ghost of a deleted or transferred issue, no duplicate.
+The truth is the emulator's model itself: every GitHub issue (pull requests aside), Jira issue and
+GitLab issue with its key, title and status. A warehouse converged when marts.work_items holds
+exactly those, once each: nothing lost, nothing stale, no ghost of a deleted or transferred issue,
+no duplicate.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -28,7 +30,15 @@ def tracker_items(org: Org) -> dict[str, Item]:
     }
     if org.jira is not None:
         items |= {issue.key: (issue.summary, issue.status.name) for issue in org.jira.issues.values()}
+    items |= {key: (issue.title, issue.state) for key, issue in _gitlab_issues(org)}
     return items
+
+
+def _gitlab_issues(org: Org) -> list[tuple[str, Any]]:
+    """(key 'group/project#iid', issue) of every GitLab issue, when the organisation has GitLab."""
+    gitlab = org.models.get("gitlab")
+    projects = gitlab.projects.values() if gitlab is not None else ()
+    return [(f"{p.full_path}#{issue.iid}", issue) for p in projects for issue in p.issues.values()]
 
 
 @dataclass
@@ -107,6 +117,7 @@ def cursor_violations(work_database: Path, org: Org, overlap_minutes: float = 10
             for kind, updated_at in (
                 ("github", "data ->> 'updated_at'"),
                 ("jira", "data -> 'fields' ->> 'updated'"),
+                ("gitlab", "data ->> 'updated_at'"),
             )
             if f"raw.{kind}_issues" in tables
             for scope, record_id, updated in con.execute(
@@ -136,4 +147,8 @@ def _tracker_versions(org: Org) -> list[tuple[tuple, str]]:
             (("jira", issue.project.key, str(issue.id), issue.updated), issue.key)
             for issue in org.jira.issues.values()
         ]
+    found += [
+        (("gitlab", key.partition("#")[0], str(issue.id), issue.updated_at), key)
+        for key, issue in _gitlab_issues(org)
+    ]
     return found
