@@ -27,6 +27,7 @@ The steps, each a command (`python -m pipelines.lakehouse STEP --config FILE`):
   file; `load_gathered` copies it into the working database (on DuckDB 2) for the models.
 - `build --out FILE` (DuckDB 2): load the gathered file, build the models, publish the warehouse.
 - `publish`: the published warehouse's marts into the lake's `marts` schema, in one transaction.
+- `maintain --keep-days N`: compact the lake, expire older snapshots, delete their files.
 """
 
 from __future__ import annotations
@@ -400,6 +401,8 @@ def build(config: Config, gathered: Path, as_of: datetime | None = None) -> ware
 def publish(config: Config) -> list[str]:
     """The published warehouse's marts into the lake's `marts` schema, in one transaction, with
     their comments. Returns the tables written."""
+    if not config.warehouse.is_file():
+        raise LakehouseError(f"no published warehouse at {config.warehouse} yet: nothing to publish")
     with opened(config) as con:
         con.execute(f"ATTACH {warehouse.sql_literal(str(config.warehouse))} AS _published (READ_ONLY)")
         tables = _tables(con, "_published", ["marts"])
@@ -414,17 +417,31 @@ def publish(config: Config) -> list[str]:
     return [f"marts.{table}" for _, table in tables]
 
 
+def maintain(config: Config, keep_days: int) -> None:
+    """Compact the lake and drop what no reader needs: small inserts the catalog holds written out
+    and adjacent small files merged, snapshots older than `keep_days` expired, and the files only
+    they used deleted. Each night's changes add files and a snapshot; without this they pile up.
+    Run it between runs (a run's steps read the latest snapshot only)."""
+    older = f"now() - INTERVAL {int(keep_days)} DAY"
+    with opened(config) as con:
+        con.execute(f"CALL ducklake_flush_inlined_data('{ALIAS}')")
+        con.execute(f"CALL ducklake_merge_adjacent_files('{ALIAS}')")
+        con.execute(f"CALL ducklake_expire_snapshots('{ALIAS}', older_than => {older})")
+        con.execute(f"CALL ducklake_cleanup_old_files('{ALIAS}', older_than => {older})")
+
+
 def main(argv: list[str] | None = None) -> int:
     """`python -m pipelines.lakehouse STEP --config FILE`: exit 0, 1 when a source failed (its
     landing pushed as of its last committed page), 2 for a config or lake problem."""
     parser = argparse.ArgumentParser(
         prog="python -m pipelines.lakehouse", description=__doc__.splitlines()[0]
     )
-    parser.add_argument("step", choices=["init", "land", "gather", "build", "publish"])
+    parser.add_argument("step", choices=["init", "land", "gather", "build", "publish", "maintain"])
     parser.add_argument("--config", type=Path, default=None)
     parser.add_argument("--source", help="land: the source to sync and push")
     parser.add_argument("--out", type=Path, help="gather: the DuckDB file to write; build: the one to read")
     parser.add_argument("--run-id", default=None, help="land: the run's id in ops.sync_runs")
+    parser.add_argument("--keep-days", type=int, default=7, help="maintain: snapshots kept, in days")
     args = parser.parse_args(argv)
     try:
         config = config_module.load(config_module.resolve_path(args.config), check_env=args.step == "land")
@@ -447,8 +464,10 @@ def main(argv: list[str] | None = None) -> int:
             if args.out is None:
                 parser.error("build needs --out, the gathered file")
             print(f"published {build(config, args.out).path}")
-        else:
+        elif args.step == "publish":
             print(f"published {len(publish(config))} marts into the lake")
+        else:
+            maintain(config, args.keep_days)
     except (ConfigError, LakehouseError) as exc:
         print(f"lakehouse: {exc}", file=sys.stderr)
         return 2

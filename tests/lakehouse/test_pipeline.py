@@ -378,3 +378,43 @@ def test_a_night_with_edits_rewrites_only_the_edited_records_and_the_lake_matche
                 if schema == f"landing_{source.name}"
             }
             assert staged == landed
+
+
+def test_maintain_expires_old_snapshots_and_deletes_the_files_only_they_used(lake: Lake) -> None:
+    lake.land_all()
+    FaultPlan.parse("edit:30,seed=5").churn(lake.org)
+    lake.land_all()
+    with lakehouse.opened(lake.config) as con:
+        # A table replaced, then dropped: files no live snapshot needs.
+        for _ in range(2):
+            con.execute("CREATE OR REPLACE TABLE lake.main.scratch AS SELECT range AS n FROM range(5000)")
+        con.execute("DROP TABLE lake.main.scratch")
+    scratch = {
+        Path(path).name
+        for (path,) in lake.postgres.query(
+            lake.database,
+            "SELECT f.path FROM ducklake_data_file f JOIN ducklake_table t USING (table_id) "
+            "WHERE t.table_name = 'scratch'",
+        )
+    }
+
+    def state() -> tuple[int, set[str], int, dict[str, dict]]:
+        """Snapshots, Parquet files on disk, files the catalog lists, and every landing table's rows."""
+        ((snapshots, listed),) = lake.postgres.query(
+            lake.database,
+            "SELECT (SELECT count(*) FROM ducklake_snapshot), "
+            "(SELECT count(*) FROM ducklake_data_file) + (SELECT count(*) FROM ducklake_delete_file)",
+        )
+        files = {p.name for p in Path(lake.config.lakehouse.data_path).rglob("*.parquet")}
+        with lakehouse.opened(lake.config, read_only=True) as con:
+            rows = {s.name: table_prints(con, "lake", f"landing_{s.name}") for s in lake.config.sources}
+        return int(snapshots), files, int(listed), rows
+
+    snapshots, files, _, rows = state()
+    lake.step("maintain", "--keep-days", "0")
+    after_snapshots, after_files, listed, after_rows = state()
+    assert snapshots > 3 and after_snapshots == 1
+    # The scratch table's files are gone; what is on disk is what the one snapshot left uses.
+    assert len(scratch) == 2 and scratch <= files and not scratch & after_files
+    assert len(after_files) == listed
+    assert after_rows == rows
