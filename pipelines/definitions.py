@@ -1,6 +1,6 @@
 """Dagster entry point (`workspace.yaml` loads this module): the trackerlake pipeline as assets.
 
-The assets come from the config: one ingest asset per source, one asset per model, the publish
+The assets come from the config: one ingest asset per source, one asset per model (built in one step), the publish
 step, the report, the checks and the nightly schedule (running unless `schedule.enabled: false`).
 Importing this module builds nothing: Dagster calls `defs` when it loads the code location, and
 only then is the config file read, found as the CLI finds it (`$TRACKERLAKE_CONFIG`, else
@@ -19,7 +19,7 @@ from pipelines import config as config_module
 from pipelines.config import Config
 from pipelines.defs.checks import asset_checks
 from pipelines.defs.ingest import ingest_assets
-from pipelines.defs.models import model_assets
+from pipelines.defs.models import models_asset
 from pipelines.defs.publish import publish_asset
 from pipelines.defs.report import report_asset
 from pipelines.defs.resources import TrackerlakeSettings, WorkDatabase
@@ -42,10 +42,10 @@ class Pipeline:
 
 
 def build_pipeline(config: Config, config_path: Path, as_of: str | None = None) -> Pipeline:
-    built = model_assets(config)
-    marts = [a.key for a in built if a.key.path[0] == "marts"]
+    built = models_asset(config)
+    marts = sorted((key for key in built.keys if key.path[0] == "marts"), key=lambda k: k.to_user_string())
     return Pipeline(
-        assets=[*ingest_assets(config), *built, publish_asset(marts), report_asset()],
+        assets=[*ingest_assets(config), built, publish_asset(marts), report_asset()],
         checks=asset_checks(),
         resources={
             "settings": TrackerlakeSettings(config_path=str(config_path), as_of=as_of),

@@ -19,6 +19,7 @@ from pipelines import warehouse
 from pipelines.config import Config
 from pipelines.definitions import build_pipeline
 from pipelines.defs.ingest import SYNCED, ingest_key
+from pipelines.defs.models import ModelsFailed
 from pipelines.defs.publish import PUBLISHED
 
 if TYPE_CHECKING:
@@ -73,19 +74,23 @@ def execute(
         run_config=QUIET,
         raise_on_error=False,
     )
-    assets = {asset.op.name: asset.key.to_user_string() for asset in pipeline.assets}
+    # A step of one asset is named by it; the models' step names each failed model in its error.
+    assets = {asset.op.name: asset.key.to_user_string() for asset in pipeline.assets if len(asset.keys) == 1}
     # A step that failed, or the run's resources (the run lock held elsewhere, say) that did not start.
     errors = [
         (event.step_key or "run", innermost(event.event_specific_data.error))
         for event in result.all_events
         if event.event_type in (dg.DagsterEventType.STEP_FAILURE, dg.DagsterEventType.RESOURCE_INIT_FAILURE)
     ]
-    failures = [
-        f"{assets.get(step, step)}: {_first_line(error.message if error else '')}"
-        for step, error in errors
-        # A blocking check that failed is reported with the other checks, below.
-        if error is None or error.cls_name != "DagsterAssetCheckFailedError"
-    ]
+    failures: list[str] = []
+    for step, error in errors:
+        if error is not None and error.cls_name == "DagsterAssetCheckFailedError":
+            continue  # a blocking check that failed is reported with the other checks, below
+        if error is not None and error.cls_name == ModelsFailed.__name__:
+            # "ModelsFailed: <model>: <cause>" a line: each failed model named like a step of its own.
+            failures += error.message.partition(": ")[2].strip().splitlines()
+        else:
+            failures.append(f"{assets.get(step, step)}: {_first_line(error.message if error else '')}")
     published = any(
         event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION and event.asset_key == PUBLISHED
         for event in result.all_events

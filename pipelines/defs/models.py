@@ -1,8 +1,10 @@
-"""One asset per model under models/ (staging per tracker, the tracker unions, marts).
+"""One asset per model under models/ (staging per tracker, the tracker unions, marts), all built by one step.
 
 Dependencies come from the tables each SQL file reads; a `raw.<type>_<stream>` input becomes a
 dependency on the ingest asset of every source of that type.
 """
+
+from collections.abc import Iterator
 
 import dagster as dg
 import duckdb
@@ -55,36 +57,78 @@ def build_capped(con: duckdb.DuckDBPyConnection, model: models.Model, params: mo
         return models.build(con, model, params)  # its transaction was rolled back: start again
 
 
-def model_asset(model: models.Model, config: Config, built: set[str]) -> dg.AssetsDefinition:
-    kind = "python" if model.kind == "python" else "sql"
-
-    @dg.asset(
-        key=model_key(model.name),
-        deps=_deps(model, config, built),
-        group_name=model.schema,
-        kinds={"duckdb", kind},
-        description=model.description or None,
-        metadata={"dagster/column_schema": column_schema(model)},
-    )
-    def _build(settings: TrackerlakeSettings, duckdb: WorkDatabase) -> dg.MaterializeResult:
-        params = models.ModelParams.from_config(settings.load(), settings.as_of_time())
-        with duckdb.get_connection() as con:
-            # Built already from these very inputs (no source changed, same as_of and settings):
-            # the table is what a build would give, so it is kept.
-            digest = models.inputs_digest(con, model, params, built)
-            rows = models.built_rows(con, model, digest)
-            kept = rows is not None
-            if rows is None:
-                rows = build_capped(con, model, params)
-                models.record_build(con, model, digest, rows)
-        return dg.MaterializeResult(
-            metadata={"dagster/row_count": rows, "as_of": params.as_of.isoformat(), "kept": kept}
-        )
-
-    return _build
+class ModelsFailed(Exception):
+    """Models that failed to build; the models below them were not built either."""
 
 
-def model_assets(config: Config) -> list[dg.AssetsDefinition]:
+def models_asset(config: Config) -> dg.AssetsDefinition:
+    """Every model as an asset of one step: a step costs Dagster ~15 ms in-process and a process
+    of its own under the multiprocess executor, and 50 models run one after the other on the one
+    working database anyway. Each model is still an asset of the catalog with its own deps and
+    materialization; a run that selects some models (a source's downstream) builds only those.
+
+    A model that fails does not stop the others: those that do not read it are built, those that
+    do are not, and the step fails at the end naming each (so publish does not run).
+    """
     discovered = models.discover()
     built = {model.name for model in discovered}
-    return [model_asset(model, config, built) for model in discovered]
+    specs = [
+        dg.AssetSpec(
+            key=model_key(model.name),
+            deps=_deps(model, config, built),
+            group_name=model.schema,
+            kinds={"duckdb", "python" if model.kind == "python" else "sql"},
+            description=model.description or None,
+            metadata={"dagster/column_schema": column_schema(model)},
+            skippable=True,  # not materialized when a model it reads failed
+        )
+        for model in discovered
+    ]
+
+    @dg.multi_asset(name="models", specs=specs, can_subset=True)
+    def _models(
+        context: dg.AssetExecutionContext, settings: TrackerlakeSettings, duckdb: WorkDatabase
+    ) -> Iterator[dg.MaterializeResult]:
+        params = models.ModelParams.from_config(settings.load(), settings.as_of_time())
+        selected = context.selected_asset_keys
+        failed: dict[str, str] = {}  # model -> why (its own error, or the failed model it reads)
+        with duckdb.get_connection() as con:
+            for model in discovered:
+                if model_key(model.name) not in selected:
+                    continue
+                upstream = next((dep for dep in sorted(model.deps) if dep in failed), None)
+                if upstream is not None:
+                    failed[model.name] = f"not built: it reads {upstream}, which failed"
+                    continue
+                try:
+                    rows, kept = _build_or_keep(con, model, params, built)
+                except Exception as exc:  # the others still build; the step fails below
+                    cause = str(exc).strip().splitlines() or [""]  # DuckDB's errors run on with the SQL
+                    failed[model.name] = f"{type(exc).__name__}: {cause[0]}"
+                    context.log.error(f"model {model.name} failed: {failed[model.name]}")
+                    continue
+                yield dg.MaterializeResult(
+                    asset_key=model_key(model.name),
+                    metadata={"dagster/row_count": rows, "as_of": params.as_of.isoformat(), "kept": kept},
+                )
+        errors = [(name, why) for name, why in failed.items() if not why.startswith("not built")]
+        if errors:
+            raise ModelsFailed(
+                "\n".join(f"{model_key(name).to_user_string()}: {why}" for name, why in errors)
+            )
+
+    return _models
+
+
+def _build_or_keep(
+    con: duckdb.DuckDBPyConnection, model: models.Model, params: models.ModelParams, built: set[str]
+) -> tuple[int, bool]:
+    """Build `model` unless it was built already from these very inputs (no source changed, same
+    as_of and settings): that table is what a build would give, so it is kept. (rows, kept)."""
+    digest = models.inputs_digest(con, model, params, built)
+    rows = models.built_rows(con, model, digest)
+    if rows is not None:
+        return rows, True
+    rows = build_capped(con, model, params)
+    models.record_build(con, model, digest, rows)
+    return rows, False

@@ -13,7 +13,7 @@ from pipelines import config as config_module
 from pipelines import models
 from pipelines.config import ConfigError
 from pipelines.definitions import build_definitions
-from pipelines.defs.checks import RELEASES_CHECK, asset_check
+from pipelines.defs.checks import RELEASES_CHECK, checks_definition
 from pipelines.defs.models import model_key
 from pipelines.defs.resources import WorkDatabase
 from pipelines.figures import markdown_table
@@ -27,15 +27,21 @@ def definitions(tmp_path: Path, **extra: object) -> dg.Definitions:
     return build_definitions(config, path)
 
 
+def spec_of(defs: dg.Definitions, key: dg.AssetKey) -> dg.AssetSpec:
+    """One asset's spec (the models are assets of one step)."""
+    (spec,) = [spec for spec in defs.resolve_assets_def(key).specs if spec.key == key]
+    return spec
+
+
 def test_every_model_asset_lists_its_columns_and_their_meanings(tmp_path: Path) -> None:
     defs = definitions(tmp_path)
     discovered = models.discover()
     assert len(discovered) > 30
     for model in discovered:
-        (spec,) = defs.resolve_assets_def(model_key(model.name)).specs
+        spec = spec_of(defs, model_key(model.name))
         schema = spec.metadata["dagster/column_schema"]
         assert [(c.name, c.description) for c in schema.columns] == list(model.columns.items()), model.name
-    (spec,) = defs.resolve_assets_def(model_key("marts.project_completion")).specs
+    spec = spec_of(defs, model_key("marts.project_completion"))
     columns = {c.name: c.description for c in spec.metadata["dagster/column_schema"].columns}
     assert columns["carried_over_items"].startswith("Closed or released: scope_items - done_items")
 
@@ -81,7 +87,7 @@ def test_a_failing_check_shows_its_rows_rounded_on_the_check(tmp_path: Path) -> 
             """
         )
     result = dg.materialize(
-        [asset_check(RELEASES_CHECK)],
+        [checks_definition([RELEASES_CHECK])],
         resources={"duckdb": WorkDatabase(database=str(path))},
         selection=dg.AssetSelection.all_asset_checks(),
         raise_on_error=False,
