@@ -36,7 +36,7 @@ def extensions() -> None:
         lakehouse.extension_file(*lakehouse.DUCKLAKE)
         lakehouse.extension_file(*lakehouse.POSTGRES)
     except lakehouse.LakehouseError as exc:
-        missing(f"{exc} (make test-lakehouse runs these tests)")
+        missing(str(exc))
 
 
 @pytest.fixture(scope="session")
