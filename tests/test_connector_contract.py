@@ -96,7 +96,7 @@ def test_first_read_lands_keyed_records_and_commits_a_state(kind: str, server: E
         keys = [conn.record_key(stream, r) for r in rows]
         assert all(isinstance(k.id, str) and k.id for k in keys)
         assert all(k.cursor is None or k.cursor.tzinfo == UTC for k in keys)
-        if stream.cursor_field:
+        if stream.cursor_field and rows:  # a list absent here (a free tier's 403) lands none
             assert any(k.cursor for k in keys), f"{kind} {name}: no record has its cursor"
     # Every stream that read anything ends on a committed state, so the next run resumes.
     assert all(final.get(key) is not None for key in records)
