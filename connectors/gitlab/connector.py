@@ -4,8 +4,9 @@ requests of each configured project (gitlab.com or self-managed).
 Streams (all declared, no read hook):
 - `issues`: changed since the resume point (`updated_after`), oldest first (`order_by=updated_at,
   sort=asc`) through keyset pages, so an issue edited mid-walk moves behind the walk and is read
-  again instead of sliding under a page boundary; the three resource event streams are its
-  children (history exists only per issue), read for each issue changed since their own cursor.
+  again instead of sliding under a page boundary; the resource event streams (state, milestone,
+  label, and iteration on paid tiers: a free tier answers 403, an absent list) are its children
+  (history exists only per issue), read for each issue changed since their own cursor.
 - `milestones`: the project's and, with `include_ancestors`, its groups' (one group milestone is
   listed under each project; staging keeps it once). Full list each run, with its ETag.
 - `iterations` (paid tiers): the project's group's, ancestors included, read under the first
@@ -26,7 +27,7 @@ from urllib.parse import quote
 from connectors.base import Connector, Parent, Stream, fetch_link_pages
 from connectors.gitlab.config import project_group
 from connectors.http import HttpClient
-from connectors.paging import Link
+from connectors.paging import Link, Paging
 
 DEFAULT_BASE_URL = "https://gitlab.com/api/v4"
 ISSUE = "/projects/{scope}/issues/{iid}"
@@ -43,11 +44,12 @@ def _issue_references(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{key: record.get(key) for key in ("id", "iid", "project_id")} for record in records]
 
 
-def _event_stream(kind: str) -> Stream:
+def _event_stream(kind: str, paging: Paging | None = None) -> Stream:
     return Stream(
         f"resource_{kind}_events",
         f"{ISSUE}/resource_{kind}_events",
         cursor_field="created_at",
+        paging=paging or Link(),
         parent=ISSUE_PARENT,
     )
 
@@ -71,6 +73,7 @@ class GitLabConnector(Connector):
         _event_stream("state"),
         _event_stream("milestone"),
         _event_stream("label"),
+        _event_stream("iteration", Link(ok=ABSENT_ON_FREE_TIER)),
         Stream(
             "milestones",
             "/projects/{scope}/milestones",

@@ -122,13 +122,13 @@ def test_a_second_read_costs_one_request_per_stream_and_two_per_event_stream_for
         second = {s.name: records(read(again, GATEWAY, s.name, states[s.name])) for s in again.streams}
         served_log = server.request_log
     assert [r["id"] for r in second["issues"]] == [edited.id]
-    for kind in ("state", "milestone", "label"):
+    for kind in ("state", "milestone", "label", "iteration"):
         events = getattr(edited, f"{kind}_events")
         assert sorted(r["id"] for r in second[f"resource_{kind}_events"]) == sorted(e.id for e in events)
     assert second["milestones"] == second["iterations"] == second["merge_requests"] == []
-    # issues 1; three event streams: the listing and the edited issue's list; milestones and
+    # issues 1; four event streams: the listing and the edited issue's list; milestones and
     # iterations one 304 each; merge requests 1; closes_issues the merge request listing alone.
-    assert again.client.requests == len(served_log) == 1 + 3 * 2 + 1 + 1 + 1 + 1
+    assert again.client.requests == len(served_log) == 1 + 4 * 2 + 1 + 1 + 1 + 1
     assert [e["status"] for e in served_log if e["path"].endswith(("/milestones", "/iterations"))] == [
         304,
         304,
@@ -165,6 +165,10 @@ def test_iterations_of_a_free_group_are_skipped_and_a_group_is_read_once() -> No
         free = read(conn, SDK, "iterations")
         iterations = log(server, "/iterations")
         group = project(model, GATEWAY).group
+        server.reset_log()
+        free_events = read(conn, SDK, "resource_iteration_events")
+        refused = [e["status"] for e in log(server, "/resource_iteration_events")]
+        sdk_issues = len(project(model, SDK).issues)
     assert len(records(cloud)) == len(group.iterations) > 0
     assert again == []
     assert [(p.records, p.state) for p in free] == [([], {})]  # landed as an empty, finished list
@@ -172,6 +176,9 @@ def test_iterations_of_a_free_group_are_skipped_and_a_group_is_read_once() -> No
         ("/gitlab/groups/acme-cloud/iterations", 200),
         ("/gitlab/groups/acme-oss/iterations", 403),
     ]
+    # Each issue's iteration events are refused too: nothing lands, the walk still commits its end.
+    assert records(free_events) == [] and refused == [403] * sdk_issues
+    assert final_state(free_events) is not None and "window" not in final_state(free_events)
 
 
 def test_group_milestones_are_listed_under_each_of_the_group_s_projects() -> None:

@@ -4,7 +4,8 @@ Each record is landed as the pipeline lands it (keyed by the connector's declara
 records carrying `_parent` as the stream kit adds it). Beside the recorded issue, one issue is
 the same payload with the values the examples lack, changed by hand and said so below: a paid-tier
 weight, time tracked, a +08:00 offset, a Chinese title, a scoped workflow label, a group milestone
-and an iteration. Every expected value is read off the payloads by hand.
+and an iteration, whose events are the recorded iteration events. Every expected value is read off
+the payloads by hand.
 """
 
 from __future__ import annotations
@@ -124,6 +125,8 @@ def con(tmp_path_factory: pytest.TempPathFactory) -> Iterator[duckdb.DuckDBPyCon
         PROJECT,
         child(recorded, milestone_events) + child(paid, moves),
     )
+    iteration_events = child(paid, example("docs_resource_iteration_events.json"))
+    land(con, SOURCE, "resource_iteration_events", PROJECT, iteration_events)
     # The group milestone is listed under each of the group's projects; raw rows are keyed by id.
     for scope in (PROJECT, "my-group/other-project"):
         land(con, SOURCE, "milestones", scope, [group_milestone, recorded["milestone"]])
@@ -298,6 +301,9 @@ def test_resource_events_become_item_events(con: duckdb.DuckDBPyConnection) -> N
         # The move to the group milestone: its add, and v3.0 left at the same instant, just before.
         ("gl:42", at("2016-02-03T10:00:00+00:00"), 151, "milestone_joined", None, None, None, "gl:12"),
         ("gl:42", at("2016-02-03T10:00:00+00:00"), 150, "milestone_left", None, None, None, "gl:11"),
+        # The recorded iteration events as they are: Iteration I added, Iteration II removed.
+        ("gl:42", first, 142, "milestone_joined", None, None, None, "gl:iteration:50"),
+        ("gl:42", second, 143, "milestone_left", None, None, None, "gl:iteration:53"),
     ]
 
 

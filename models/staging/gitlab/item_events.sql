@@ -1,13 +1,12 @@
 -- GitLab resource events as item events (staging.item_events): every issue was created opened /
 -- todo; state events closed and reopened (or opened) are status changes to closed / done and
--- opened / todo; label events as labels added and removed; milestone events as milestones joined
--- and left.
+-- opened / todo; label events as labels added and removed; milestone and iteration events as
+-- milestones joined and left.
 --
--- GitLab records a move from one milestone to another as the new one's add alone (an issue has
--- one milestone): an add that follows another milestone's add, with no remove between, also
+-- GitLab records a move from one milestone (or iteration) to another as the new one's add alone
+-- (an issue has one of each): an add that follows another's add, with no remove between, also
 -- leaves that one at the same instant. Event ids order one issue's events within an instant
--- (state, label and milestone events have ids of their own, so only within one kind). Iterations
--- have no events here: their membership is the current one.
+-- (each kind of event has ids of its own, so only within one kind).
 WITH states AS (
     SELECT
         source || ':' || (data ->> '$._parent.id') AS work_item_id,
@@ -24,15 +23,23 @@ labels AS (
     FROM raw.gitlab_resource_label_events
     WHERE deleted_at IS NULL
 ),
-milestone_events AS (
+timebox_events AS (
+    -- Milestones and iterations: one of each per issue, their events alike.
     SELECT
         source || ':' || (data ->> '$._parent.id') AS work_item_id,
-        source,
-        json_transform(data, '{
-            "id": "BIGINT", "action": "VARCHAR", "created_at": "TIMESTAMPTZ", "milestone": {"id": "BIGINT"}
-        }') AS e
+        'milestone' AS timebox,
+        json_transform(data, '{"id": "BIGINT", "action": "VARCHAR", "created_at": "TIMESTAMPTZ"}') AS e,
+        source || ':' || (data ->> '$.milestone.id') AS milestone_id
     FROM raw.gitlab_resource_milestone_events
     WHERE deleted_at IS NULL AND data ->> '$.milestone.id' IS NOT NULL
+    UNION ALL
+    SELECT
+        source || ':' || (data ->> '$._parent.id'),
+        'iteration',
+        json_transform(data, '{"id": "BIGINT", "action": "VARCHAR", "created_at": "TIMESTAMPTZ"}'),
+        source || ':iteration:' || (data ->> '$.iteration.id')
+    FROM raw.gitlab_resource_iteration_events
+    WHERE deleted_at IS NULL AND data ->> '$.iteration.id' IS NOT NULL
 ),
 milestone_steps AS (
     SELECT
@@ -40,11 +47,11 @@ milestone_steps AS (
         e.created_at AS happened_at,
         e.id AS seq,
         e.action,
-        source || ':' || e.milestone.id AS milestone_id,
+        milestone_id,
         lag(e.action) OVER previous AS previous_action,
-        lag(source || ':' || e.milestone.id) OVER previous AS previous_milestone_id
-    FROM milestone_events
-    WINDOW previous AS (PARTITION BY work_item_id ORDER BY e.created_at, e.id)
+        lag(milestone_id) OVER previous AS previous_milestone_id
+    FROM timebox_events
+    WINDOW previous AS (PARTITION BY work_item_id, timebox ORDER BY e.created_at, e.id)
 )
 SELECT work_item_id, created_at AS happened_at, -1 AS seq, 'created' AS kind, 'opened' AS status,
     'todo' AS status_category, NULL::VARCHAR AS label, NULL::VARCHAR AS milestone_id
