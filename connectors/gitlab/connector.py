@@ -91,7 +91,7 @@ class GitLabConnector(Connector):
         Stream(
             "merge_requests",
             "/projects/{scope}/merge_requests",
-            params={"scope": "all", "state": "all", "order_by": "updated_at", "sort": "desc"},
+            params={"state": "all", "order_by": "updated_at", "sort": "desc"},
             cursor_param="updated_after",
             newest_first=True,
         ),
