@@ -36,7 +36,7 @@ ABSENT_ON_FREE_TIER = frozenset({403, 404})
 ISSUE_PARENT = Parent("issues", keys=("id", "iid"))
 
 
-def _issue_references(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def issue_references(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """A closed issue cut to what identifies it: staging links it to the issues stream's copy.
 
     An external tracker's issue (a project using Jira) has a string id and no iid.
@@ -101,7 +101,7 @@ class GitLabConnector(Connector):
             primary_key="_parent.id",
             cursor_field=None,
             parent=Parent("merge_requests", keys=("id", "iid"), one_record=True),
-            shape=_issue_references,
+            shape=issue_references,
         ),
     )
 

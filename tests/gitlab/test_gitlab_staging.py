@@ -21,7 +21,7 @@ import pytest
 from gitlab_emulator_support import example
 
 from connectors.gitlab import GitLabConnector
-from connectors.gitlab.connector import _issue_references
+from connectors.gitlab.connector import issue_references
 from connectors.http import HttpClient
 from pipelines import models, warehouse
 from pipelines.config import parse
@@ -135,7 +135,7 @@ def con(tmp_path_factory: pytest.TempPathFactory) -> Iterator[duckdb.DuckDBPyCon
     land(con, SOURCE, "merge_requests", PROJECT, example("docs_list_project_merge_requests.json"))
     closes = {
         "_parent": {"id": 1, "iid": 1},
-        "items": _issue_references(example("gitlab4j_issues_closed_by_mr.json")),
+        "items": issue_references(example("gitlab4j_issues_closed_by_mr.json")),
     }
     land(con, SOURCE, "merge_request_closes_issues", PROJECT, [closes])
     models.build_all(con, models.ModelParams.from_config(CONFIG, datetime(2016, 3, 1, tzinfo=UTC)))
