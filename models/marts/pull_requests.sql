@@ -3,7 +3,8 @@
 --
 -- Keys are found by the pattern [A-Z][A-Z0-9]+-<digits> as a whole word in the title, body or
 -- branch name; a look-alike such as UTF-8 is found too, so join to marts.work_items.key to keep
--- real ones.
+-- real ones. Links the tracker records itself (staging.pull_request_links: a GitLab merge
+-- request's closed issues) are added.
 --
 -- columns:
 --   pull_request_id: Unique id '<source>:<pull request id>'.
@@ -17,8 +18,12 @@
 --   created_at: When it was opened (UTC).
 --   merged_at: When it was merged (UTC); null if not merged.
 --   closed_at: When it was closed or merged (UTC).
---   linked_work_item_keys: Distinct issue keys (PAY-12) mentioned in title, body or branch name, sorted.
+--   linked_work_item_keys: Distinct issue keys (PAY-12) mentioned in title, body or branch name, and
+--     the keys the tracker links it to (group/project#12), sorted.
 --   url: Link to the pull request.
+WITH links AS (
+    SELECT pull_request_id, list(work_item_key) AS keys FROM staging.pull_request_links GROUP BY ALL
+)
 SELECT
     pull_request_id,
     source,
@@ -31,8 +36,10 @@ SELECT
     created_at,
     merged_at,
     closed_at,
-    list_sort(list_distinct(
-        regexp_extract_all(concat_ws(' ', title, body, head_ref), '\b[A-Z][A-Z0-9]+-[0-9]+\b')
-    )) AS linked_work_item_keys,
+    list_sort(list_distinct(list_concat(
+        regexp_extract_all(concat_ws(' ', title, body, head_ref), '\b[A-Z][A-Z0-9]+-[0-9]+\b'),
+        coalesce(l.keys, [])
+    ))) AS linked_work_item_keys,
     url
 FROM staging.pull_requests
+LEFT JOIN links AS l USING (pull_request_id)
