@@ -122,3 +122,24 @@ def test_a_group_milestone_is_one_milestone_over_its_projects_items_and_throughp
         SOURCE,
     )
     assert group_rate == pytest.approx(projects_rate) and group_rate > 0
+
+
+def test_merge_requests_are_linked_to_the_issues_they_close(
+    run: tuple[GitLabModel, RunOutcome, Path],
+) -> None:
+    model, _, warehouse = run
+    closes = {
+        f"{SOURCE}:{merge_request.id}": sorted(
+            f"{p.full_path}#{issue.iid}" for issue in p.closes_issues(merge_request)
+        )
+        for p in model.projects.values()
+        for merge_request in p.merge_requests.values()
+    }
+    found = query(
+        warehouse,
+        "SELECT pull_request_id, linked_work_item_keys FROM marts.pull_requests WHERE source = ?",
+        SOURCE,
+    )
+    # GitLab's links ('group/project#12'); Jira-like words of the text (none here) would come beside.
+    assert {pull: [key for key in keys if "#" in key] for pull, keys in found} == closes
+    assert sum(map(len, closes.values())) > 0

@@ -135,7 +135,9 @@ def con(tmp_path_factory: pytest.TempPathFactory) -> Iterator[duckdb.DuckDBPyCon
     land(con, SOURCE, "merge_requests", PROJECT, example("docs_list_project_merge_requests.json"))
     closes = {
         "_parent": {"id": 1, "iid": 1},
-        "items": issue_references(example("gitlab4j_issues_closed_by_mr.json")),
+        # The recorded list (an issue of an unsynced project, a Jira issue) and, added by hand, the
+        # recorded issue of this project.
+        "items": issue_references([*example("gitlab4j_issues_closed_by_mr.json"), recorded]),
     }
     land(con, SOURCE, "merge_request_closes_issues", PROJECT, [closes])
     models.build_all(con, models.ModelParams.from_config(CONFIG, datetime(2016, 3, 1, tzinfo=UTC)))
@@ -307,7 +309,7 @@ def test_resource_events_become_item_events(con: duckdb.DuckDBPyConnection) -> N
     ]
 
 
-def test_merge_request_is_a_closed_pull_request_with_its_closed_issues(
+def test_merge_request_is_a_closed_pull_request_linked_to_the_issues_it_closes(
     con: duckdb.DuckDBPyConnection,
 ) -> None:
     (pull,) = rows(con, "SELECT * FROM staging.pull_requests")
@@ -327,5 +329,8 @@ def test_merge_request_is_a_closed_pull_request_with_its_closed_issues(
         "closed_at": merged,  # closed_at is null on a merged one: closed when it merged
         "url": "http://gitlab.example.com/my-group/my-project/merge_requests/1",
     }
-    closes = con.execute("SELECT * FROM staging.gitlab__merge_request_closes ORDER BY ALL").fetchall()
-    assert closes == [("gl:1", "gl:76", None), ("gl:1", None, "PROJECT-123")]  # nulls last
+    # Issue 76 is in no synced project: left out. The mart adds the links to the keys it finds.
+    links = con.execute("SELECT * FROM staging.pull_request_links ORDER BY ALL").fetchall()
+    assert links == [("gl:1", "PROJECT-123"), ("gl:1", "my-group/my-project#1")]
+    keys = con.execute("SELECT linked_work_item_keys FROM marts.pull_requests").fetchall()
+    assert keys == [(["PROJECT-123", "my-group/my-project#1"],)]
