@@ -119,6 +119,7 @@ def run_and_report(
 
 def _report(config: config_module.Config, outcome: RunOutcome, as_of: datetime, fail_on_slip: bool) -> int:
     from pipelines import report
+    from pipelines.run import published_line
 
     print(f"trackerlake run {outcome.run_id[:8]} as of {as_of.isoformat()}")
     if config.work_database.exists():
@@ -128,7 +129,7 @@ def _report(config: config_module.Config, outcome: RunOutcome, as_of: datetime, 
     for check in outcome.failed_checks:
         print(f"check {check.check_name} on {check.asset_key.to_user_string()}: {check.severity.value}")
     if outcome.published:
-        print(f"Warehouse published: {config.warehouse}")
+        print(published_line(outcome, config.warehouse))
         html, digest = report.report_paths(config.warehouse)
         if html.exists():
             print(f"Report: {html} (digest: {digest.name})")
