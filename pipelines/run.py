@@ -37,8 +37,21 @@ class RunOutcome:
     run_id: str
     success: bool
     published: bool
+    # Tables the publish rewrote and how many it kept as they were (all kept: the file is untouched).
+    rewritten: list[str] = field(default_factory=list)
+    kept: int = 0
     failures: list[str] = field(default_factory=list)
     failed_checks: list[dg.AssetCheckEvaluation] = field(default_factory=list)
+
+
+def published_line(outcome: RunOutcome, warehouse: Path) -> str:
+    """The CLI's line for a run that published: which tables it rewrote, when it kept some."""
+    if not outcome.rewritten:
+        return f"Warehouse unchanged: {warehouse} (nothing changed since the last publish)"
+    if not outcome.kept:
+        return f"Warehouse published: {warehouse}"
+    tables = ", ".join(outcome.rewritten)
+    return f"Warehouse published: {warehouse} (rewrote {tables}; {outcome.kept} tables as they were)"
 
 
 def reset_cursors(config: Config, sources: list[str]) -> None:
@@ -91,10 +104,12 @@ def execute(
             failures += error.message.partition(": ")[2].strip().splitlines()
         else:
             failures.append(f"{assets.get(step, step)}: {_first_line(error.message if error else '')}")
-    published = any(
-        event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION and event.asset_key == PUBLISHED
+    publishes = [
+        event.event_specific_data.materialization.metadata
         for event in result.all_events
-    )
+        if event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION and event.asset_key == PUBLISHED
+    ]
+    written = str(publishes[0]["written"].value) if publishes else "none"
     checks = [
         event.event_specific_data
         for event in result.all_events
@@ -109,7 +124,9 @@ def execute(
     return RunOutcome(
         run_id=result.run_id,
         success=result.success and not failures,
-        published=published,
+        published=bool(publishes),
+        rewritten=[] if written == "none" else written.split(", "),
+        kept=int(publishes[0]["tables_kept"].value) if publishes else 0,
         failures=failures,
         failed_checks=[c for c in checks if not c.passed and c.check_name != SYNCED],
     )

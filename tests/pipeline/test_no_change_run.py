@@ -10,6 +10,7 @@ import duckdb
 
 from emulators.org import Org
 from emulators.server import EmulatorServer
+from pipelines.run import RunOutcome, published_line
 from tests.pipeline.conftest import AS_OF, Harness
 
 
@@ -17,6 +18,15 @@ def builds(work_database: Path) -> dict[str, object]:
     """When each model's table was last built."""
     with duckdb.connect(str(work_database), read_only=True) as con:
         return dict(con.execute("SELECT model, built_at FROM internal.model_builds").fetchall())
+
+
+def test_a_publish_that_rewrote_nothing_says_the_file_is_unchanged() -> None:
+    outcome = RunOutcome(run_id="r", success=True, published=True, rewritten=[], kept=45)
+    assert published_line(outcome, Path("w.duckdb")) == (
+        "Warehouse unchanged: w.duckdb (nothing changed since the last publish)"
+    )
+    whole = RunOutcome(run_id="r", success=True, published=True, rewritten=["marts.a", "ops.b"], kept=0)
+    assert published_line(whole, Path("w.duckdb")) == "Warehouse published: w.duckdb"
 
 
 def test_models_are_rebuilt_when_and_only_where_their_inputs_changed(
@@ -27,8 +37,14 @@ def test_models_are_rebuilt_when_and_only_where_their_inputs_changed(
     first = builds(harness.config.work_database)
     assert len(first) > 40
 
-    harness.run()  # nothing changed, same as_of: every table is kept
+    quiet = harness.run()  # nothing changed, same as_of: every table is kept
     assert builds(harness.config.work_database) == first
+    # Only the run's own log changed in the published file: it says so rather than "published".
+    assert "ops.sync_runs" in quiet.rewritten and set(quiet.rewritten) <= {"ops.sync_runs", "ops.sync_state"}
+    assert quiet.kept > 20
+    assert published_line(quiet, Path("w.duckdb")) == (
+        f"Warehouse published: w.duckdb (rewrote {', '.join(quiet.rewritten)}; {quiet.kept} tables as they were)"
+    )
 
     harness.org.advance(minutes=5)
     web = harness.org.github.repo("acme/web")
