@@ -97,7 +97,7 @@ STAGING_FILL: dict[str, tuple[str, dict[str, str], str]] = {
         "WHERE deleted_at IS NULL",
     ),
 }
-NOT_IN_TOY = ("pull_requests", "work_item_affects")
+NOT_IN_TOY = ("pull_requests", "pull_request_links", "work_item_affects")
 
 
 def issue(number: int, state: str, created: str, updated: str, milestone: int) -> dict[str, Any]:
@@ -279,11 +279,11 @@ def test_new_tracker_writes_the_folders_and_lists_what_is_left(
         assert (repo / path).is_file()
     packages = (repo / "connectors" / "__init__.py").read_text(encoding="utf-8")
     assert packages.count('"connectors.toy",') == 1
-    # 3 streams and the auth header; a description and a mapping in each of the 6 staging files
-    # (one per canonical entity); origin, project, as_of and the routes of the manifest; then
-    # regenerating the doc and running the tests: 4 + 12 + 4 + 2 = 22 numbered steps.
+    # 3 streams and the auth header; a description and a mapping in each staging file (one per
+    # canonical entity: 7); origin, project, as_of and the routes of the manifest; then
+    # regenerating the doc and running the tests: 4 + 14 + 4 + 2 = 24 numbered steps.
     steps = re.findall(r"^ *(\d+)\. ", made.stdout, flags=re.M)
-    assert steps == [str(n) for n in range(1, 23)], made.stdout
+    assert steps == [str(n) for n in range(1, 25)], made.stdout
     assert "python -m pipelines.docs" in made.stdout
 
 
