@@ -16,6 +16,10 @@ Streams (all declared, no read hook):
   moves a merge request to the front, never past the walk); `merge_request_closes_issues` is its
   child, the issues each one closes ("Closes #12").
 Projects are addressed by URL-encoded path (`group%2Fsub%2Fproject`). Deleted issues: `census`.
+
+Known limit: an instance older than keyset paging of project issues (added in 2025) ignores
+`pagination=keyset` and pages by offset; the Link walk still works, but an issue edited mid-walk
+can then push another one over a page boundary, unread until it changes again.
 """
 
 from __future__ import annotations
