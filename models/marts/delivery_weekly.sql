@@ -9,7 +9,7 @@
 --
 -- columns:
 --   source: Name of the configured source.
---   project: Jira project key or GitHub 'owner/repo'.
+--   project: Jira project key, GitHub 'owner/repo', GitLab project path (a group path for a group milestone).
 --   week_start: Monday of the ISO week.
 --   created_items: Work items created in the week.
 --   completed_items: Items resolved as completed in the week (throughput).

@@ -4,9 +4,9 @@
 -- columns:
 --   milestone_id: Unique id '<source>:<native id>'.
 --   source: Name of the configured source.
---   source_type: Tracker type: github or jira.
---   project: Jira project key or GitHub 'owner/repo'.
---   kind: github_milestone, jira_version or jira_sprint.
+--   source_type: Tracker type, as registered: github, gitlab or jira.
+--   project: Jira project key, GitHub 'owner/repo', GitLab project path (a group path for a group milestone).
+--   kind: github_milestone, gitlab_milestone, gitlab_group_milestone, gitlab_iteration, jira_version or jira_sprint.
 --   name: Title of the milestone, version or sprint.
 --   state: open, closed or released.
 --   start_date: Planned start (Jira version start, sprint start); null for GitHub milestones.

@@ -8,7 +8,7 @@
 --
 -- columns:
 --   source: Name of the configured source.
---   project: Jira project key or GitHub 'owner/repo'.
+--   project: Jira project key, GitHub 'owner/repo', GitLab project path (a group path for a group milestone).
 --   open_milestones: Milestones still open.
 --   on_track: Open milestones on_track (marts.project_completion.status).
 --   at_risk: Open milestones at_risk.

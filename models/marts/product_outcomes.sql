@@ -18,8 +18,8 @@
 -- columns:
 --   milestone_id: The milestone (marts.milestones, marts.project_completion).
 --   source: Name of the configured source.
---   project: Jira project key or GitHub 'owner/repo'.
---   kind: github_milestone, jira_version or jira_sprint.
+--   project: Jira project key, GitHub 'owner/repo', GitLab project path (a group path for a group milestone).
+--   kind: github_milestone, gitlab_milestone, gitlab_group_milestone, gitlab_iteration, jira_version or jira_sprint.
 --   name: Title of the milestone, version or sprint.
 --   released_at: When it was delivered: project_completion.completed_at.
 --   items_delivered: Items of its scope resolved as completed (project_completion.done_items).

@@ -14,8 +14,8 @@
 -- columns:
 --   milestone_id: The milestone (marts.milestones).
 --   source: Name of the configured source.
---   project: Jira project key or GitHub 'owner/repo'.
---   kind: github_milestone, jira_version or jira_sprint.
+--   project: Jira project key, GitHub 'owner/repo', GitLab project path (a group path for a group milestone).
+--   kind: github_milestone, gitlab_milestone, gitlab_group_milestone, gitlab_iteration, jira_version or jira_sprint.
 --   name: Title of the milestone, version or sprint.
 --   state: open, closed or released.
 --   start_date: Planned start, if the tracker has one.

@@ -4,8 +4,8 @@
 -- columns:
 --   work_item_id: Unique id '<source>:<native id>'.
 --   source: Name of the configured source the item comes from.
---   source_type: Tracker type: github or jira.
---   project: Jira project key or GitHub 'owner/repo'.
+--   source_type: Tracker type, as registered: github, gitlab or jira.
+--   project: Jira project key, GitHub 'owner/repo', GitLab project path (a group path for a group milestone).
 --   key: Human key: Jira 'PAY-12', GitHub 'owner/repo#12'.
 --   title: Title or summary.
 --   item_type: bug, feature, task, epic, subtask, incident or other.

@@ -5,9 +5,9 @@
 -- columns:
 --   milestone_id: Unique id '<source>:<native id>'.
 --   source: Name of the configured source.
---   source_type: Tracker type: github or jira.
---   project: Jira project key or GitHub 'owner/repo'.
---   kind: github_milestone, jira_version or jira_sprint.
+--   source_type: Tracker type, as registered: github, gitlab or jira.
+--   project: Jira project key, GitHub 'owner/repo', GitLab project path (a group path for a group milestone).
+--   kind: github_milestone, gitlab_milestone, gitlab_group_milestone, gitlab_iteration, jira_version or jira_sprint.
 --   name: Title of the milestone, version or sprint.
 --   state: open, closed (at closed_at, an instant) or released (shipped on the day closed_at
 --     names, with no closing instant: completed at its last scoped item's resolution).

@@ -8,8 +8,8 @@
 -- columns:
 --   work_item_id: Unique id '<source>:<native id>' (GitHub issue id, Jira issue id).
 --   source: Name of the configured source the item comes from.
---   source_type: Tracker type: github or jira.
---   project: Jira project key or GitHub 'owner/repo'.
+--   source_type: Tracker type, as registered: github, gitlab or jira.
+--   project: Jira project key, GitHub 'owner/repo', GitLab project path (a group path for a group milestone).
 --   key: Human key: Jira 'PAY-12', GitHub 'owner/repo#12'.
 --   native_id: The tracker's own id of the item.
 --   title: Title or summary.
