@@ -25,6 +25,7 @@ from typing import Any
 
 import duckdb
 
+from bench.bare_loop import DOWNLOADS
 from bench.emulator_host import EmulatorHost
 from bench.stage import run_stage
 from emulators.generator import DEMO_AS_OF
@@ -78,10 +79,12 @@ def run(plan: Plan, work_dir: Path, profile: bool = False) -> dict[str, Any]:
 def _scale(label: str, scale: float, work_dir: Path, profile: bool) -> dict[str, Any]:
     with EmulatorHost(scale) as host:
         floors = host.control("GET", "floors")
-        raw_config = host.control(
-            "GET", "config", warehouse=str(work_dir / "published.duckdb"), work_dir=str(work_dir / "work")
+        config = measured_config(
+            host,
+            work_dir / "trackerlake.yaml",
+            warehouse=work_dir / "published.duckdb",
+            work_dir=work_dir / "work",
         )
-        config = write_config(work_dir / "trackerlake.yaml", raw_config)
         stages: dict[str, dict[str, Any]] = {}
 
         def measured(stage: str, kind: str, timeout: float | None = None) -> dict[str, Any]:
@@ -105,7 +108,7 @@ def _scale(label: str, scale: float, work_dir: Path, profile: bool) -> dict[str,
             measured("no-change sync", "sync")
             change = host.control("POST", "change", fraction=CHANGED_FRACTION, hours=CHANGED_AFTER_HOURS)
             measured("1%-changed sync", "sync")
-        runs = _whole_runs(
+        runs = whole_runs(
             host, work_dir, profile, max(SYNC_TIMEOUT_MIN, RUN_TIMEOUT_FACTOR * bare["seconds"])
         )
         emulator_rss = host.control("GET", "rss")["peak_rss_bytes"]
@@ -124,15 +127,17 @@ def _scale(label: str, scale: float, work_dir: Path, profile: bool) -> dict[str,
     }
 
 
-def _whole_runs(
-    host: EmulatorHost, work_dir: Path, profile: bool, timeout: float
+def whole_runs(
+    host: EmulatorHost, work_dir: Path, profile: bool, timeout: float | None
 ) -> dict[str, dict[str, Any]]:
     """`trackerlake run` per RUNS on a working database of its own; a first run that timed out
     ends them."""
-    raw_config = host.control(
-        "GET", "config", warehouse=str(work_dir / "run" / "published.duckdb"), work_dir=str(work_dir / "run")
+    config = measured_config(
+        host,
+        work_dir / "run.yaml",
+        warehouse=work_dir / "run" / "published.duckdb",
+        work_dir=work_dir / "run",
     )
-    config = write_config(work_dir / "run.yaml", raw_config)
     runs: dict[str, dict[str, Any]] = {}
     for stage, days in RUNS:
         host.control("POST", "reset")
@@ -149,6 +154,14 @@ def _whole_runs(
         if result.get("timed_out"):
             break
     return runs
+
+
+def measured_config(host: EmulatorHost, path: Path, **paths: Path) -> Path:
+    """The emulator's config written to `path`, with the sources the bare loop can download
+    (bare_loop.DOWNLOADS): every stage then downloads the same trackers."""
+    raw = host.control("GET", "config", **{key: str(value) for key, value in paths.items()})
+    raw["sources"] = [source for source in raw["sources"] if source["type"] in DOWNLOADS]
+    return write_config(path, raw)
 
 
 def _models(work_items: int, config: Path, work_dir: Path, profile: bool) -> dict[str, Any]:
