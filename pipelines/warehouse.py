@@ -137,12 +137,15 @@ def _set(con: duckdb.DuckDBPyConnection, name: str, value: object) -> None:
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    """Whether `schema.table` exists in the connection's own database."""
+    """Whether `schema.table` exists in the connection's own database, as a table or a view (the
+    raw tables of landings a connection attached are views: pipelines/landing.py)."""
     schema, _, name = table.partition(".")
     ((count,),) = con.execute(
         """
-        SELECT count(*) FROM duckdb_tables()
-        WHERE database_name = current_database() AND schema_name = ? AND table_name = ?
+        SELECT count(*) FROM (
+            SELECT database_name, schema_name, table_name FROM duckdb_tables()
+            UNION ALL SELECT database_name, schema_name, view_name FROM duckdb_views() WHERE NOT internal
+        ) WHERE database_name = current_database() AND schema_name = ? AND table_name = ?
         """,
         [schema, name],
     ).fetchall()
