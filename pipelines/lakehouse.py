@@ -23,9 +23,9 @@ The steps, each a command (`python -m pipelines.lakehouse STEP --config FILE`):
   it in one transaction. Only that source writes its schema, so sources land in parallel: DuckLake
   commits that touch different tables do not conflict. A machine without the stage file starts
   from the lake's copy of it, so a source may land from a different machine each night.
-- `gather --out FILE`: every source's landing, unioned into `raw.*` and `ops.*` of a new DuckDB
-  file; `load_gathered` copies it into the working database (on DuckDB 2) for the models.
-- `build --out FILE` (DuckDB 2): load the gathered file, build the models, publish the warehouse.
+- `gather`: every source's landing, unioned into `raw.*` and `ops.*` of one DuckDB file, which
+  `LakeLanding.attach` (the lake as a `pipelines.landing.Landing`) shows the models on DuckDB 2.
+- `build` (DuckDB 2): the models over the gathered landing, and the warehouse published.
 - `publish`: the published warehouse's marts into the lake's `marts` schema, in one transaction.
 - `maintain --keep-days N`: compact the lake, expire older snapshots, delete their files.
 """
@@ -39,8 +39,9 @@ import re
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -52,6 +53,7 @@ from pipelines import ingest, models, runlock, warehouse
 from pipelines.config import Config, ConfigError, Lakehouse
 
 ALIAS = "lake"
+GATHERED = "landing_lake"  # the gathered file, attached to the models' connection
 LANDING_PREFIX = "landing_"
 OPS_TABLES = ("sync_state", "sync_runs")  # a landing schema's other tables are raw tables
 # Extensions in load order (DuckLake finds the PostgreSQL client loaded): pip package, extension.
@@ -176,6 +178,11 @@ def landing_schema(source: str) -> str:
     return warehouse.sql_identifier(f"{LANDING_PREFIX}{source}")
 
 
+def gathered_path(config: Config) -> Path:
+    """The file `gather` writes every source's landing into, for the models."""
+    return config.work_database.parent / "lake-gathered.duckdb"
+
+
 def stage_path(config: Config, source: str) -> Path:
     """The source's stage file: its sync commits here page by page, then `push` brings the lake to it."""
     return config.work_database.parent / "lake-stage" / f"{source}.duckdb"
@@ -256,16 +263,15 @@ def pull(con: duckdb.DuckDBPyConnection, config: Config, source: str) -> None:
         con.execute(f"DETACH {ALIAS}")
 
 
-def push(con: duckdb.DuckDBPyConnection, config: Config, source: str) -> list[str]:
+def push(con: duckdb.DuckDBPyConnection, config: Config, source: str) -> None:
     """Bring the source's landing schema in the lake to the current database's raw and ops
     tables, in one lake transaction. A table whose rows did not change is left alone (a quiet
     night writes the run log and cursors only); a raw table gets only its changed rows; the small
-    ops tables are replaced. Returns the tables written."""
+    ops tables are replaced."""
     stage = con.execute("SELECT current_database()").fetchone()[0]
     tables = _tables(con, stage, ["raw", "ops"])
     lake_schema = f"{LANDING_PREFIX}{source}"
     attach(con, config)
-    written = []
     try:
         con.execute("BEGIN TRANSACTION")
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {ALIAS}.{landing_schema(source)}")
@@ -282,25 +288,23 @@ def push(con: duckdb.DuckDBPyConnection, config: Config, source: str) -> list[st
                 _update_rows(con, local, lake, _narrow_columns(con, stage, stage_schema, table))
             else:
                 con.execute(f"CREATE OR REPLACE TABLE {lake} AS SELECT * FROM {local}")
-            written.append(table)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
     finally:
         con.execute(f"DETACH {ALIAS}")
-    return written
 
 
 @contextmanager
-def staged(config: Config, source: str) -> Iterator[tuple[duckdb.DuckDBPyConnection, list[str]]]:
+def staged(config: Config, source: str) -> Iterator[duckdb.DuckDBPyConnection]:
     """The source's stage file, for the block to sync into; then the lake brought to it (`push`).
 
     A machine without the stage file first copies the source's landing from the lake (`pull`).
     The catalog is attached only to pull and to push, not during the block, so a DuckDB-file
     catalog (one process at a time) is held for seconds, not for a whole sync. The stage is pushed
     after the block, and also when the block raised a ConnectorError (a source's failure: what it
-    committed stays, its error is in the run log); the list yielded then holds the tables pushed.
+    committed stays, its error is in the run log).
     """
     stage = stage_path(config, source)
     stage.parent.mkdir(parents=True, exist_ok=True)
@@ -316,28 +320,59 @@ def staged(config: Config, source: str) -> Iterator[tuple[duckdb.DuckDBPyConnect
                 stage.unlink(missing_ok=True)
                 Path(f"{stage}.wal").unlink(missing_ok=True)
                 raise
-        pushed: list[str] = []
         try:
-            yield con, pushed
+            yield con
         except ConnectorError:
-            pushed += push(con, config, source)
+            push(con, config, source)
             raise
-        pushed += push(con, config, source)
+        push(con, config, source)
     finally:
         con.close()
 
 
-def land(config: Config, source_name: str, run_id: str) -> tuple[ingest.SyncResult, list[str]]:
-    """Sync one source into its stage file and push it to the lake (`staged`); returns the sync's
-    result and the tables pushed, or raises the source's ConnectorError once it is pushed."""
-    with staged(config, source_name) as (con, pushed):
-        result = ingest.sync_source(con, config.source(source_name), run_id)
-    return result, pushed
+@dataclass(frozen=True)
+class LakeLanding:
+    """The lake as a `pipelines.landing.Landing`. `writer` is a source's stage file, pushed to the
+    source's schema in the lake when the block ends (`staged`): it runs on the lake's DuckDB 1.5.5.
+    `attach` runs on the models' DuckDB 2, which cannot load the lake's extensions: it reads the
+    file `gather` wrote from the lake, as `raw.*` views of the sources asked for."""
+
+    config: Config
+
+    @contextmanager
+    def writer(self, source: str) -> Iterator[duckdb.DuckDBPyConnection]:
+        with staged(self.config, source) as con:
+            yield con
+
+    def attach(self, con: duckdb.DuckDBPyConnection, sources: Sequence[str]) -> list[str]:
+        path = gathered_path(self.config)
+        if not path.exists():
+            return []  # nothing gathered yet: no landing to read
+        con.execute(f"DETACH DATABASE IF EXISTS {GATHERED}")
+        con.execute(f"ATTACH {warehouse.sql_literal(str(path.absolute()))} AS {GATHERED} (READ_ONLY)")
+        wanted = f"[{', '.join(map(warehouse.sql_literal, sources))}]::VARCHAR[]"
+        tables = [table for _, table in _tables(con, GATHERED, ["raw"])]
+        con.execute("CREATE SCHEMA IF NOT EXISTS raw")
+        for table in tables:
+            name = warehouse.sql_identifier(table)
+            con.execute(
+                f"CREATE OR REPLACE VIEW raw.{name} AS "
+                f"SELECT * FROM {GATHERED}.raw.{name} WHERE list_contains({wanted}, source)"
+            )
+        return [f"raw.{table}" for table in tables]
 
 
-def gather(config: Config, out: Path) -> dict[str, int]:
-    """Every source's landing, unioned into `raw.*` and `ops.*` of a new DuckDB file at `out` for
-    the models (read by `load_gathered` on DuckDB 2). Returns rows per table."""
+def land(config: Config, source_name: str, run_id: str) -> ingest.SyncResult:
+    """Sync one source through its lake landing's writer; raises the source's ConnectorError once
+    what it committed is pushed."""
+    with LakeLanding(config).writer(source_name) as con:
+        return ingest.sync_source(con, config.source(source_name), run_id)
+
+
+def gather(config: Config) -> dict[str, int]:
+    """Every source's landing, unioned into `raw.*` and `ops.*` of a new DuckDB file for the
+    models (`gathered_path`, read by `LakeLanding.attach` on DuckDB 2). Returns rows per table."""
+    out = gathered_path(config)
     out.unlink(missing_ok=True)
     out.parent.mkdir(parents=True, exist_ok=True)
     counts: dict[str, int] = {}
@@ -362,37 +397,37 @@ def gather(config: Config, out: Path) -> dict[str, int]:
     return counts
 
 
-def load_gathered(con: duckdb.DuckDBPyConnection, gathered: Path) -> list[str]:
-    """Replace the working database's raw and ops tables by those of the gathered file, in one
-    transaction (runs on DuckDB 2, in the pipeline's process). Returns the tables loaded."""
-    con.execute(f"ATTACH {warehouse.sql_literal(str(gathered.absolute()))} AS _gathered (READ_ONLY)")
+def load_ops(con: duckdb.DuckDBPyConnection, sources: Sequence[str]) -> None:
+    """The run log and cursors of `sources` from the gathered file (attached by
+    `LakeLanding.attach`) into the working database's ops tables, which the published file
+    carries, in one transaction."""
+    warehouse.ensure_ops(con)
+    con.execute("BEGIN TRANSACTION")
     try:
-        tables = _tables(con, "_gathered", ["raw", "ops"])
-        con.execute("BEGIN TRANSACTION")
-        try:
-            for schema, table in tables:
-                target = _create_like_landing(con, table)
-                con.execute(f"DELETE FROM {target}")
-                con.execute(
-                    f"INSERT INTO {target} BY NAME SELECT * FROM _gathered.{schema}."
-                    f"{warehouse.sql_identifier(table)}"
-                )
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-    finally:
-        con.execute("DETACH _gathered")
-    return [f"{schema}.{table}" for schema, table in tables]
+        for _, table in _tables(con, GATHERED, ["ops"]):
+            name = warehouse.sql_identifier(table)
+            con.execute(f"DELETE FROM ops.{name} WHERE list_contains(?, source)", [list(sources)])
+            con.execute(
+                f"INSERT INTO ops.{name} BY NAME SELECT * FROM {GATHERED}.ops.{name} "
+                "WHERE list_contains(?, source)",
+                [list(sources)],
+            )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
 
 
-def build(config: Config, gathered: Path, as_of: datetime | None = None) -> warehouse.Publication:
-    """On DuckDB 2, under the warehouse's run lock: load the gathered landing into the working
-    database, build every model, publish the warehouse file. The module's own end to end; under
-    Dagster the model and publish assets do this, with the blocking checks before publishing."""
+def build(config: Config, as_of: datetime | None = None) -> warehouse.Publication:
+    """On DuckDB 2, under the warehouse's run lock: read the gathered landing (`LakeLanding`),
+    build every model, publish the warehouse file. The module's own end to end; under Dagster the
+    model and publish assets do this, with the blocking checks before publishing."""
     config.work_database.parent.mkdir(parents=True, exist_ok=True)
+    sources = [source.name for source in config.sources]
     with runlock.hold(config.work_database), duckdb.connect(str(config.work_database)) as con:
-        load_gathered(con, gathered)
+        if not LakeLanding(config).attach(con, sources):
+            raise LakehouseError(f"nothing gathered at {gathered_path(config)}: run gather first")
+        load_ops(con, sources)
         params = models.ModelParams.from_config(config, as_of or config.as_of or datetime.now(UTC))
         models.build_all(con, params)
         return warehouse.publish_changes(con, config.warehouse, config.publish.schemas)
@@ -439,7 +474,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("step", choices=["init", "land", "gather", "build", "publish", "maintain"])
     parser.add_argument("--config", type=Path, default=None)
     parser.add_argument("--source", help="land: the source to sync and push")
-    parser.add_argument("--out", type=Path, help="gather: the DuckDB file to write; build: the one to read")
     parser.add_argument("--run-id", default=None, help="land: the run's id in ops.sync_runs")
     parser.add_argument("--keep-days", type=int, default=7, help="maintain: snapshots kept, in days")
     args = parser.parse_args(argv)
@@ -450,20 +484,15 @@ def main(argv: list[str] | None = None) -> int:
         elif args.step == "land":
             if not args.source:
                 parser.error("land needs --source")
-            result, pushed = land(config, args.source, args.run_id or f"lake-{uuid.uuid4()}")
-            print(
-                f"{args.source}: {result.total_records} records, {result.requests} requests; "
-                f"written to the lake: {', '.join(pushed) or 'nothing'}"
-            )
+            result = land(config, args.source, args.run_id or f"lake-{uuid.uuid4()}")
+            print(f"{args.source}: {result.total_records} records, {result.requests} requests")
         elif args.step == "gather":
-            if args.out is None:
-                parser.error("gather needs --out")
-            counts = gather(config, args.out)
-            print(f"gathered {sum(counts.values())} rows in {len(counts)} tables into {args.out}")
+            counts = gather(config)
+            print(
+                f"gathered {sum(counts.values())} rows in {len(counts)} tables into {gathered_path(config)}"
+            )
         elif args.step == "build":
-            if args.out is None:
-                parser.error("build needs --out, the gathered file")
-            print(f"published {build(config, args.out).path}")
+            print(f"published {build(config).path}")
         elif args.step == "publish":
             print(f"published {len(publish(config))} marts into the lake")
         else:

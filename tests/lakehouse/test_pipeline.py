@@ -131,15 +131,11 @@ class Lake:
         self.together.disarm()
         return ended
 
-    @property
-    def gathered(self) -> Path:
-        return self.tmp / "gathered.duckdb"
-
     def run(self) -> None:
         """One night: land every source at once, gather, build and publish (DuckDB 2), publish marts."""
         self.land_all()
-        self.step("gather", "--out", str(self.gathered))
-        self.step("build", "--out", str(self.gathered), python=PIPELINE_PYTHON)
+        self.step("gather")
+        self.step("build", python=PIPELINE_PYTHON)
         self.step("publish")
 
 
@@ -235,8 +231,8 @@ def test_with_a_duckdb_file_catalog_concurrent_sources_take_turns_at_the_lake(
     lake.config = config_module.load(lake.path)
     lake.step("init")
     lake.land_all()
-    lake.step("gather", "--out", str(lake.gathered))
-    with duckdb.connect(str(lake.gathered), read_only=True) as con:
+    lake.step("gather")
+    with duckdb.connect(str(lakehouse.gathered_path(lake.config)), read_only=True) as con:
         runs = con.execute("SELECT source, status FROM ops.sync_runs ORDER BY source").fetchall()
     assert runs == sorted((s.name, "success") for s in lake.config.sources)
     assert list((tmp_path / "one-machine" / "lake").rglob("*.parquet"))
