@@ -1,5 +1,7 @@
 """The whole-run stages of one scale alone: `python -m bench.whole_runs --scale 210 --work DIR`.
 
+With `--sync-only`, the full sync stage instead (the sync alone, as `make bench` measures it).
+
 `make bench` takes ~12 minutes; a change to the run is measured with its first, no-change and
 next-day runs at one scale (and the bare loop beside them, with `--bare`), each printed as a JSON
 line with the machine's load average when it ended. Nothing is written to bench/results.*.
@@ -22,6 +24,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--scale", type=float, default=210.0, help="generator scale (210: 100k issues)")
     parser.add_argument("--work", type=Path, required=True, help="where working files go")
     parser.add_argument("--bare", action="store_true", help="measure the bare download loop first")
+    parser.add_argument("--sync-only", action="store_true", help="the full sync alone instead of the runs")
     parser.add_argument("--profile", action="store_true", help="cProfile every stage into the work directory")
     args = parser.parse_args(argv)
     os.environ.setdefault(suite.TOKEN_ENV, suite.DEMO_TOKEN)
@@ -31,6 +34,15 @@ def main(argv: list[str] | None = None) -> None:
             config = suite.measured_config(host, args.work / "bare.yaml", warehouse=args.work / "bare.duckdb")
             bare = run_stage("bare", {"config": str(config)}, args.work / "bare")
             _print("bare download", bare)
+        if args.sync_only:
+            config = suite.measured_config(
+                host,
+                args.work / "sync.yaml",
+                warehouse=args.work / "sync.duckdb",
+                work_dir=args.work / "sync",
+            )
+            _print("full sync", run_stage("sync", {"config": str(config)}, args.work / "sync"))
+            return
         for stage, result in suite.whole_runs(host, args.work, args.profile, None).items():
             _print(stage, result)
 
