@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 UV := $(BIN)/uv
 
-.PHONY: venv demo test test-lakehouse lint bench bench-peers reliability screenshots clean
+.PHONY: venv demo test test-lakehouse lint bench bench-peers bench-landing reliability screenshots clean
 
 $(UV):
 	$(PY) -m venv $(VENV)
@@ -68,6 +68,11 @@ test-lakehouse: venv $(LAKEHOUSE)/.synced $(BI_READER)/bin/python
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; }
 	TRACKERLAKE_REQUIRE_LAKEHOUSE=1 TRACKERLAKE_PIPELINE_PYTHON=$(BIN)/python TRACKERLAKE_BI_PYTHON=$(BI_READER)/bin/python \
 		$(LAKEHOUSE)/bin/pytest -q tests/lakehouse
+
+# Eight sources (two emulated organisations, each repo and project a source) synced one after the
+# other and in a process each, every source into its own landing file (issue 15; ~2 min).
+bench-landing: venv
+	$(BIN)/python -m bench.landing_stage --scale 21 --work $$(mktemp -d)
 
 # The whole reliability suite, long versions included (plain `pytest` runs only the short ones).
 reliability: venv

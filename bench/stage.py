@@ -32,6 +32,7 @@ STAGES = {
     "model-data": "bench.model_data:run",
     "models": "bench.model_stage:run",
     "run": "bench.run_stage:run",
+    "landing": "bench.landing_stage:run",
 }
 
 
