@@ -54,7 +54,8 @@ def test_planted_secrets_appear_nowhere(tmp_path: Path, monkeypatch: pytest.Monk
             row[0]
             for row in con.execute("SELECT error FROM ops.sync_runs WHERE error IS NOT NULL").fetchall()
         ]
-    assert len(errors) == 2 and events
+    # Jira's search failed both runs; GitLab's ~1,900 requests may meet a reset twice (max_retries=1).
+    assert sum("/jira/" in error for error in errors) == 2 and events
     found = {
         "stdout": leaks(ended.stdout),
         "stderr": leaks(ended.stderr),
