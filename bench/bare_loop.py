@@ -1,31 +1,34 @@
 """The bare download loop: the same pages the sync reads, fetched and thrown away.
 
-No retries, no records, no database: GitHub pages are followed through their `Link` header
-without parsing the body, Jira's JSON is parsed only for what paging needs (nextPageToken,
-isLast, board ids). Scopes are fetched by as many threads as the source's `concurrency`, as the
-sync does, so the loop's time is what any client would need against the same server. Left out:
-the few changelog fetches of truncated Jira issues (the sync's only pages the loop cannot know of
-without parsing the issues).
+No retries, no records, no database. Each source's declared streams (its connector's `streams`,
+connectors/streams.py) are walked with plain requests: a list through its `Link` header without
+parsing the body, unless a child stream needs its records' keys (GitLab's issues, for their event
+lists); a child list once per parent, as a first sync reads it. A stream's `first_reader` is taken
+to read its declared list (GitHub's does). A tracker whose streams read through other hooks
+(`reader`) brings its own loop, `bare_loop` in its bench module (bench/trackers.py; Jira's).
+Scopes are fetched by as many threads as the source's `concurrency`, as the sync does, so the
+loop's time is what any client would need against the same server.
 """
 
 from __future__ import annotations
 
-import os
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
 
-from connectors.github import GitHubConnector, GitHubSource
-from connectors.jira import JiraSource
-from connectors.jira.fields import resolve_field_roles
-from connectors.jira.milestones import AGILE
-from connectors.jira.milestones import PAGE_SIZE as AGILE_PAGE
-from connectors.jira.search import CLOUD_SEARCH, PAGE_SIZE, issue_fields, issues_jql
+from bench import trackers
+from connectors import TRACKERS
+from connectors.base import Connector, Stream
+from connectors.paging import Link, Single
+from connectors.source_config import SourceBase
 from pipelines import config as config_module
+from pipelines.ingest import make_connector
+
+WALKED = (Link, Single)  # the paging styles the declared walk follows
 
 
 class Downloader:
@@ -61,8 +64,10 @@ def run(config: str) -> dict[str, Any]:
     """Download every source's pages; `seconds` is the downloads' time, per source too."""
     sources: dict[str, dict[str, Any]] = {}
     for source in config_module.load(config).sources:
+        connector = make_connector(source)
+        loop = getattr(trackers.module(source.type), "bare_loop", walk_declared)
         started = time.perf_counter()
-        tallies = DOWNLOADS[source.type](source)
+        tallies = loop(source, connector)
         sources[source.name] = {
             "seconds": time.perf_counter() - started,
             "requests": sum(t[0] for t in tallies),
@@ -75,7 +80,20 @@ def run(config: str) -> dict[str, Any]:
     }
 
 
-def _in_parallel(jobs: list[Callable[[list[int]], None]], threads: int) -> list[list[int]]:
+def downloadable(kind: str) -> bool:
+    """Whether the loop can download the tracker of type `kind`: its own loop, or streams it can walk.
+
+    The bench measures these sources only (bench.suite.measured_config), so that the sync and the
+    runs download what the loop does.
+    """
+    if hasattr(trackers.module(kind), "bare_loop"):
+        return True
+    return all(
+        not stream.reader and isinstance(stream.paging, WALKED) for stream in TRACKERS[kind].connector.streams
+    )
+
+
+def in_parallel(jobs: list[Callable[[list[int]], None]], threads: int) -> list[list[int]]:
     """Run each job with its own [requests, bytes] tally on `threads` threads; re-raise failures."""
     tallies = [[0, 0] for _ in jobs]
     with ThreadPoolExecutor(max_workers=threads) as pool:
@@ -84,87 +102,67 @@ def _in_parallel(jobs: list[Callable[[list[int]], None]], threads: int) -> list[
     return tallies
 
 
-def _github(source: GitHubSource) -> list[list[int]]:
-    token = os.environ[source.token_env]
-    headers = {"Authorization": f"Bearer {token}", "Accept": "application/vnd.github+json"}
-    client = Downloader(source.base_url, headers, None, source.concurrency)
+def walk_declared(source: SourceBase, connector: Connector) -> list[list[int]]:
+    """Every scope's declared streams in order, each child list once per parent the scope holds."""
+    client = connector.client
+    downloader = Downloader(client.base_url, dict(client.session.headers), client.auth, source.concurrency)
+    # The parent keys each child stream's path takes, by parent stream.
+    keys: dict[str, set[str]] = {}
+    for stream in connector.streams:
+        if stream.parent:
+            keys.setdefault(stream.parent.stream, set()).update(stream.parent.keys)
 
-    def scope_job(repo: str) -> Callable[[list[int]], None]:
+    def scope_job(scope: str) -> Callable[[list[int]], None]:
         def job(tally: list[int]) -> None:
-            for stream in GitHubConnector.streams:
-                url: str | None = stream.path.format(scope=repo)
-                params: dict[str, Any] | None = {**stream.params, "per_page": source.per_page}
-                while url:
-                    response = client.get(url, params, tally)
-                    url, params = response.links.get("next", {}).get("url"), None
+            parents: dict[str, list[dict[str, Any]]] = {}
+            for stream in connector.streams:
+                if not connector.wanted(scope, stream):
+                    continue
+                if stream.parent is None:
+                    wanted = keys.get(stream.name)
+                    path = connector.path(stream, scope)
+                    parents[stream.name] = _walk(
+                        downloader, stream, path, connector.params(stream), tally, wanted
+                    )
+                    continue
+                for parent in parents.get(stream.parent.stream, []):
+                    ref = {key: parent[key] for key in stream.parent.keys}
+                    _walk(
+                        downloader,
+                        stream,
+                        connector.path(stream, scope, **ref),
+                        connector.params(stream),
+                        tally,
+                    )
 
         return job
 
-    return _in_parallel([scope_job(repo) for repo in source.repos], source.concurrency)
+    return in_parallel([scope_job(scope) for scope in connector.scopes()], source.concurrency)
 
 
-def _jira(source: JiraSource) -> list[list[int]]:
-    auth = (os.environ[source.email_env or ""], os.environ[source.token_env])
-    client = Downloader(source.base_url, {"Accept": "application/json"}, auth, source.concurrency)
-    site = [0, 0]
-    site_fields = client.get("/rest/api/3/field", None, site).json()
-    client.get("/rest/api/3/status", None, site)
-    fields = ",".join(issue_fields(resolve_field_roles(site_fields, dict(source.fields))))
-    boards: dict[int, None] = {}  # a board shared by projects is read once, as the sync does
+def _walk(
+    downloader: Downloader,
+    stream: Stream,
+    path: str,
+    params: Mapping[str, Any],
+    tally: list[int],
+    keys: set[str] | None = None,
+) -> list[dict[str, Any]]:
+    """One list, page after page; the records cut to `keys` when given (their bodies parsed then only).
 
-    def scope_job(project: str) -> Callable[[list[int]], None]:
-        def job(tally: list[int]) -> None:
-            search = {"jql": issues_jql(project, None, "updated ASC, id ASC"), "fields": fields}
-            for _ in _token_pages(client, {**search, "expand": "changelog", "maxResults": PAGE_SIZE}, tally):
-                pass
-            for _ in _offset_pages(client, f"/rest/api/3/project/{project}/version", {}, tally):
-                pass
-            for page in _offset_pages(client, f"{AGILE}/board", {"projectKeyOrId": project}, tally):
-                boards.update(dict.fromkeys(board["id"] for board in page))
-
-        return job
-
-    tallies = _in_parallel([scope_job(project) for project in source.projects], source.concurrency)
-
-    def board_job(board: int) -> Callable[[list[int]], None]:
-        def job(tally: list[int]) -> None:
-            for _ in _offset_pages(client, f"{AGILE}/board/{board}/sprint", {}, tally, ok_400=True):
-                pass
-
-        return job
-
-    return [site, *tallies, *_in_parallel([board_job(board) for board in boards], source.concurrency)]
-
-
-def _token_pages(client: Downloader, params: dict[str, Any], tally: list[int]) -> Iterator[Any]:
-    token = None
-    while True:
-        body = client.get(
-            CLOUD_SEARCH, {**params, **({"nextPageToken": token} if token else {})}, tally
-        ).json()
-        yield body
-        token = body.get("nextPageToken")
-        if body.get("isLast") or not token:
-            return
-
-
-def _offset_pages(
-    client: Downloader, path: str, params: dict[str, Any], tally: list[int], ok_400: bool = False
-) -> Iterator[list[Any]]:
-    start = 0
-    while True:
-        query = {**params, "startAt": start, "maxResults": AGILE_PAGE}
-        response = client.get(path, query, tally, (200, 400) if ok_400 else (200,))
-        if response.status_code == 400:  # a kanban board has no sprints
-            return
-        body = response.json()
-        values = body.get("values") or []
-        yield values
-        start += len(values)
-        if not values or body.get("isLast"):
-            return
-
-
-# The trackers the bare loop can download; the bench measures the sources of these only
-# (bench.suite.measured_config), so that the sync and the runs download what the loop does.
-DOWNLOADS: dict[str, Callable[[Any], list[list[int]]]] = {"github": _github, "jira": _jira}
+    A status the paging style allows on the first page (a free tier's 403) means the list is absent.
+    """
+    kept: list[dict[str, Any]] = []
+    url: str | None = path
+    query: Mapping[str, Any] | None = params
+    ok = tuple(stream.paging.ok | {200})
+    while url:
+        response = downloader.get(url, query, tally, ok)
+        if response.status_code != 200:
+            return kept
+        if keys:
+            body = response.json()
+            records = body if stream.paging.items is None else body.get(stream.paging.items) or []
+            kept += [{key: record.get(key) for key in keys} for record in records]
+        url, query, ok = response.links.get("next", {}).get("url"), None, (200,)
+    return kept

@@ -33,7 +33,6 @@ class BenchControl:
     def __init__(self, server: EmulatorServer) -> None:
         self.server = server
         self.org = server.org
-        self.changelog_cap = server.mounts["/jira"].changelog_cap
 
     def handle(self, request: Request) -> Response:
         action = request.path.strip("/")
@@ -56,16 +55,16 @@ class BenchControl:
 
     def _floors(self, request: Request) -> dict[str, Any]:
         with self._locks():
-            full = floors.full_read(self.org, self.changelog_cap)
+            full = floors.full_read(self.org, self.server.mounts)
+            quiet = floors.quiet_read(self.org, self.server.mounts)
             counts = floors.item_counts(self.org)
-        return {"full": full, "quiet": floors.quiet_read(full), "counts": counts}
+        return {"full": full, "quiet": quiet, "counts": counts}
 
     def _change(self, request: Request) -> dict[str, Any]:
         with self._locks():
-            full = floors.full_read(self.org, self.changelog_cap)
             since = self.org.advance(hours=float(request.param("hours") or 24))
             edited = change_fraction(self.org, float(request.param("fraction") or 0.01))
-            needed = floors.changed_read(self.org, since, self.changelog_cap, full)
+            needed = floors.changed_read(self.org, since, self.server.mounts)
         return {"edited": edited, "floors": needed, "now": since.isoformat()}
 
     def _requests(self, request: Request) -> dict[str, Any]:
@@ -87,9 +86,8 @@ class BenchControl:
 
     @contextmanager
     def _locks(self) -> Iterator[None]:
-        """Both trackers' model locks, so no request sees half a change."""
+        """Every tracker's model lock, so no request sees half a change."""
         with ExitStack() as stack:
-            stack.enter_context(self.org.github.lock)
-            if self.org.jira is not None:
-                stack.enter_context(self.org.jira.lock)
+            for model in self.org.models.values():
+                stack.enter_context(model.lock)
             yield

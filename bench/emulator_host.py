@@ -1,7 +1,7 @@
 """The emulators of one generated organisation, served from a process of their own.
 
     with EmulatorHost(scale=21) as host:
-        host.url                          # http://127.0.0.1:PORT (GitHub under /github, Jira /jira)
+        host.url                          # http://127.0.0.1:PORT (each tracker under /<type>)
         host.control("GET", "requests")   # the /bench control mount (bench/control.py)
 
 The server gets its own process so that the stage measured (a sync, the bare loop) has the other
@@ -24,9 +24,8 @@ import requests
 
 from bench.control import BenchControl
 from bench.stage import ROOT
+from emulators.emulated import registered
 from emulators.generator import generate_org
-from emulators.github.api import GitHubApi
-from emulators.jira.api import JiraApi
 from emulators.server import EmulatorServer
 
 UNLIMITED = 10**12
@@ -87,10 +86,10 @@ def serve(scale: float, seed: int) -> None:
     started = time.perf_counter()
     org = generate_org(seed=seed, scale=scale)
     generated = time.perf_counter() - started
-    assert org.jira is not None
+    emulated = registered()
+    # As EmulatorServer's default mounts, each tracker under /<type>, but with no rate limit.
     mounts = {
-        "/github": GitHubApi(org.github, rate_limit=UNLIMITED),
-        "/jira": JiraApi(org.jira, rate_limit=UNLIMITED),
+        f"/{kind}": emulated[kind].mount(model, rate_limit=UNLIMITED) for kind, model in org.models.items()
     }
     server = EmulatorServer(org, mounts=mounts)
     server.mounts["/bench"] = BenchControl(server)

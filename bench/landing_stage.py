@@ -105,13 +105,13 @@ def _rss(pid: int) -> int:
 
 def split_config(hosts: list[EmulatorHost], path: Path) -> Path:
     """Eight sources from the organisations: per organisation each repo and its first project alone."""
-    from bench.bare_loop import DOWNLOADS
+    from bench.bare_loop import downloadable
     from pipelines.demo import write_config
 
     sources: list[dict[str, Any]] = []
     for number, host in enumerate(hosts):
         for source in host.control("GET", "config", warehouse=str(path.with_suffix(".duckdb")))["sources"]:
-            if source["type"] not in DOWNLOADS:
+            if not downloadable(source["type"]):
                 continue  # the trackers the bench measures (bench.suite.measured_config)
             scopes = "repos" if "repos" in source else "projects"
             for scope in source[scopes][: 3 if scopes == "repos" else 1]:

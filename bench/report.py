@@ -57,19 +57,17 @@ def markdown(results: dict[str, Any], targets: list[Target]) -> str:
             lines.append(_stage_row(f"{scale['label']}", name, stage))
     lines += _header(
         "scale",
-        "GitHub issues / PRs / events",
-        "Jira issues / histories",
+        "items per tracker",
         "generated in",
         "emulator peak RSS MiB",
         "sync ÷ bare",
-        text=3,
+        text=2,
     )
     for scale in results["scales"]:
         counts, stages = scale["counts"], scale["stages"]
         ratio = stages["full sync"]["seconds"] / stages["bare download"]["seconds"]
         lines.append(
-            f"| {scale['label']} (scale {scale['scale']:g}) | {counts['github_issues']:,} / {counts['github_pull_requests']:,} / "
-            f"{counts['github_events']:,} | {counts['jira_issues']:,} / {counts['jira_histories']:,} | "
+            f"| {scale['label']} (scale {scale['scale']:g}) | {_counts(counts)} | "
             f"{scale['generated_seconds']:.1f}s | {scale['emulator_peak_rss_bytes'] / MIB:.0f} | "
             f"{ratio:.2f}×{' (stopped)' if stages['full sync'].get('timed_out') else ''} |"
         )
@@ -163,3 +161,8 @@ def _stage_row(scale: str, name: str, stage: dict[str, Any]) -> str:
         f"| {scale} | {name} | {seconds:.1f}{stopped} | {stage['requests']} ({statuses}) | "
         f"{records if records is not None else '—'} | {rate} | {megabytes} | {cpu} | {stage['peak_rss_bytes'] / MIB:.0f} |"
     )
+
+
+def _counts(counts: dict[str, int]) -> str:
+    """`github_issues: 474, …` as "github 474 issues, …": what each tracker holds, in one cell."""
+    return ", ".join(f"{name.replace('_', ' ', 1)} {count:,}" for name, count in counts.items())

@@ -25,7 +25,7 @@ from typing import Any
 
 import duckdb
 
-from bench.bare_loop import DOWNLOADS
+from bench.bare_loop import downloadable
 from bench.emulator_host import EmulatorHost
 from bench.stage import run_stage
 from emulators.generator import DEMO_AS_OF
@@ -47,7 +47,8 @@ class Plan:
     model_work_items: int
 
 
-# generate_org: ~474 GitHub issues (plus ~210 pull requests) and ~370 Jira issues per scale unit.
+# generate_org: ~474 GitHub issues (plus ~210 pull requests) and ~370 Jira issues per scale unit,
+# besides GitLab's.
 FULL = Plan(scales=(("10k", 21.0), ("100k", 210.0)), model_work_items=1_000_000)
 QUICK = Plan(scales=(("tiny", 0.1),), model_work_items=20_000)
 
@@ -158,9 +159,9 @@ def whole_runs(
 
 def measured_config(host: EmulatorHost, path: Path, **paths: Path) -> Path:
     """The emulator's config written to `path`, with the sources the bare loop can download
-    (bare_loop.DOWNLOADS): every stage then downloads the same trackers."""
+    (bare_loop.downloadable): every stage then downloads the same trackers."""
     raw = host.control("GET", "config", **{key: str(value) for key, value in paths.items()})
-    raw["sources"] = [source for source in raw["sources"] if source["type"] in DOWNLOADS]
+    raw["sources"] = [source for source in raw["sources"] if downloadable(source["type"])]
     return write_config(path, raw)
 
 
