@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bench.__main__ import main
+from emulators.emulated import registered
 from pipelines.demo import DEMO_EMAIL, DEMO_TOKEN, EMAIL_ENV, TOKEN_ENV
 from pipelines.models import discover
 
@@ -30,6 +31,10 @@ def test_quick_bench_runs_every_stage_and_writes_results(
     # The sync reads the pages the bare loop reads (plus truncated changelogs): counted alike.
     full, bare = scale["stages"]["full sync"], scale["stages"]["bare download"]
     assert set(bare["by_key"]) <= set(full["by_key"]) <= set(scale["floors"]["full"])
+    # Every registered tracker is measured: downloaded, synced, given floors and edited.
+    for stage in (bare, full):
+        assert {key.split()[0] for key in stage["by_key"]} == set(registered())
+    assert {key.split()[0] for key in scale["edited"]} == set(registered())
     assert scale["changed_floors"] and sum(scale["edited"].values()) > 0
     # Whole runs: the no-change one keeps every model, the next day's builds them all again.
     runs = scale["runs"]
