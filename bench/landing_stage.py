@@ -4,7 +4,9 @@ into its own landing file (pipelines/landing.py, issue 15).
     python -m bench.landing_stage --scale 21 --work DIR
 
 Two emulated organisations (seeds 7 and 8), each in its own emulator process, give eight sources:
-per organisation each GitHub repo and the first Jira project as a source of its own. The stage
+per organisation each repo and the first project of every tracker listing projects, as a source of
+its own, in the config's order, eight at most (with GitLab registered, the first organisation's
+GitLab project takes the place the second organisation's Jira project had). The stage
 runs on fresh landings sequentially in one process, then in 2 processes (the machine's cores) and
 in one process per source, and prints for each its wall time, records, and peak RSS: of the one process, or of the
 largest sync process and of all of them together (sampled every 50 ms).
