@@ -27,8 +27,16 @@ T = TypeVar("T")
 
 
 def module(kind: str) -> ModuleType:
-    """The bench module of the tracker of type `kind`."""
-    return importlib.import_module(f"emulators.{kind}.bench")
+    """The bench module of the tracker of type `kind`: an emulated tracker without one fails here,
+    saying what to write, rather than be left out of the bench quietly."""
+    try:
+        return importlib.import_module(f"emulators.{kind}.bench")
+    except ModuleNotFoundError as missing:
+        if missing.name != f"emulators.{kind}.bench":
+            raise
+        raise ModuleNotFoundError(
+            f"emulators/{kind}/ has no bench.py: the bench needs what bench/trackers.py lists from it"
+        ) from missing
 
 
 def pages(items: int, size: int) -> int:

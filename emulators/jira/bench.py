@@ -10,7 +10,6 @@ issues).
 from __future__ import annotations
 
 import math
-import os
 import random
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -141,8 +140,8 @@ def _change_project(site: JiraSite, project_key: str, fraction: float, rng: rand
 def bare_loop(source: JiraSource, connector: Connector) -> list[list[int]]:
     """The site's lists once, each project's issues, versions and boards, then every board's sprints
     (a board shared by projects once, as the sync reads them)."""
-    auth = (os.environ[source.email_env or ""], os.environ[source.token_env])
-    client = Downloader(source.base_url, {"Accept": "application/json"}, auth, source.concurrency)
+    http = connector.client  # its credentials: Basic on Cloud, a bearer token on Data Center
+    client = Downloader(http.base_url, dict(http.session.headers), http.auth, source.concurrency)
     site = [0, 0]
     site_fields = client.get("/rest/api/3/field", None, site).json()
     client.get("/rest/api/3/status", None, site)
