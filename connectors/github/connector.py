@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 from connectors.base import Connector, Page, State, Stream, fetch_link_pages, parse_time
 from connectors.http import HttpClient
 from connectors.reads import read_incremental
-from connectors.streams import later
+from connectors.streams import cursor_time, later
 
 API_VERSION = "2022-11-28"
 
@@ -126,18 +126,13 @@ class GitHubConnector(Connector):
                 if before and before != updated:
                     moved_from = min(moved_from or parse_time(before), parse_time(before))
                 seen[record["id"]] = updated
-            cursor = later(cursor, _newest(page.records))
+                cursor = later(cursor, cursor_time(stream, record))  # pull requests too: same order
             done = page.next_page is None and moved_from is None
             yield Page(
                 _issues_only(page.records), {"cursor": cursor, "read_at": page.served_at} if done else None
             )
         if moved_from is not None:
             yield from read_incremental(self, scope, stream, {}, since=moved_from)
-
-
-def _newest(records: list[dict[str, Any]]) -> datetime | None:
-    """The latest update among a page's records (pull requests included: they share the order)."""
-    return max((parse_time(r["updated_at"]) for r in records if r.get("updated_at")), default=None)
 
 
 def is_pull_request(issue: Mapping[str, Any]) -> bool:
