@@ -2,7 +2,7 @@
 --
 -- State: opened (and locked, a merge under way) is open; merged and closed are closed, a merged
 -- one closed when it merged. The issues each one closes ("Closes #12") are in
--- staging.gitlab__merge_request_closes.
+-- staging.gitlab__pull_request_links.
 WITH merge_requests AS (
     SELECT
         source,
