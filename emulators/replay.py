@@ -141,8 +141,10 @@ def load_route(base: Path, spec: Mapping[str, Any]) -> Route:
 
 def _carries(headers: Mapping[str, str], secret: str) -> bool:
     """Whether a header holds the secret: as given (a token header, Bearer) or in a Basic pair."""
+    if not secret:
+        return False
     for value in headers.values():
-        if secret and secret in value:
+        if secret in value:
             return True
         scheme, _, encoded = value.partition(" ")
         if scheme.lower() == "basic":
@@ -150,7 +152,7 @@ def _carries(headers: Mapping[str, str], secret: str) -> bool:
                 decoded = base64.b64decode(encoded, validate=True).decode()
             except (binascii.Error, UnicodeDecodeError):
                 continue
-            if secret and secret in decoded.split(":"):
+            if secret in decoded.split(":"):
                 return True
     return False
 
