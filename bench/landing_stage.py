@@ -130,12 +130,11 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     # Imported here, not with the module: each parallel sync process imports this module for
     # `_sync`, and should hold no more than a sync needs.
-    from bench import suite
     from bench.emulator_host import EmulatorHost
     from bench.stage import run_stage
+    from pipelines.demo import set_demo_secrets
 
-    os.environ.setdefault(suite.TOKEN_ENV, suite.DEMO_TOKEN)
-    os.environ.setdefault(suite.EMAIL_ENV, suite.DEMO_EMAIL)
+    set_demo_secrets()
     with EmulatorHost(args.scale, seed=7) as first, EmulatorHost(args.scale, seed=8) as second:
         config = split_config([first, second], args.work / "sources.yaml")
         for processes in (0, 2, SOURCES):

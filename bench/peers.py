@@ -19,7 +19,7 @@ from bench.emulator_host import EmulatorHost
 from bench.stage import run_stage
 from connectors.github import GitHubConnector
 from pipelines import config as config_module
-from pipelines.demo import DEMO_EMAIL, DEMO_TOKEN, EMAIL_ENV, TOKEN_ENV, write_config
+from pipelines.demo import set_demo_secrets, write_config
 
 HERE = Path(__file__).resolve().parent
 MIB = 2**20
@@ -30,8 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--python", type=Path, required=True, help="the peers venv's python (dlt installed)")
     parser.add_argument("--scale", type=float, default=21.0, help="generator scale (21: ~10k GitHub issues)")
     args = parser.parse_args(argv)
-    os.environ.setdefault(TOKEN_ENV, DEMO_TOKEN)
-    os.environ.setdefault(EMAIL_ENV, DEMO_EMAIL)
+    set_demo_secrets()
     with (
         tempfile.TemporaryDirectory(prefix="trackerlake-peers-") as scratch,
         EmulatorHost(args.scale) as host,

@@ -17,6 +17,7 @@ from pathlib import Path
 from bench import suite
 from bench.emulator_host import EmulatorHost
 from bench.stage import run_stage
+from pipelines.demo import set_demo_secrets
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -27,8 +28,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sync-only", action="store_true", help="the full sync alone instead of the runs")
     parser.add_argument("--profile", action="store_true", help="cProfile every stage into the work directory")
     args = parser.parse_args(argv)
-    os.environ.setdefault(suite.TOKEN_ENV, suite.DEMO_TOKEN)
-    os.environ.setdefault(suite.EMAIL_ENV, suite.DEMO_EMAIL)
+    set_demo_secrets()
     with EmulatorHost(args.scale) as host:
         if args.bare:
             config = suite.measured_config(host, args.work / "bare.yaml", warehouse=args.work / "bare.duckdb")
