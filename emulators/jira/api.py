@@ -37,6 +37,8 @@ from emulators.jira.jql import JqlError, Query, parse
 from emulators.jira.model import Issue, JiraSite, Version
 from emulators.rate_limit import RateLimits
 
+THROTTLED = "Rate limit exceeded."  # a 429's message
+BURST = ("RateLimit-Reason", "jira-burst-based")  # the limit that refused: the burst one
 GONE = (
     "The requested API has been removed. Please migrate to the /rest/api/3/search/jql API. "
     "A full migration guideline is available at https://developer.atlassian.com/changelog/#CHANGE-2046"
@@ -75,13 +77,18 @@ ROUTES: list[tuple[str, re.Pattern[str], str]] = [
 SEARCH_PATH = re.compile(r"^/rest/api/(?P<api>[23])/search(?P<jql>/jql)?$")
 
 
+def error_body(*messages: str) -> dict[str, Any]:
+    """Jira's error shape."""
+    return {"errorMessages": list(messages), "errors": {}}
+
+
 class JiraError(Exception):
     """An answer in Jira's error shape."""
 
     def __init__(self, status: int, *messages: str) -> None:
         super().__init__("; ".join(messages))
         self.status = status
-        self.payload = {"errorMessages": list(messages), "errors": {}}
+        self.payload = error_body(*messages)
 
 
 @dataclass
@@ -158,10 +165,9 @@ class JiraApi:
             ("X-RateLimit-Reset", f"{reset_minute:%Y-%m-%dT%H:%MZ}"),
             ("X-RateLimit-Limit", str(self.rate_limit)),
             ("X-RateLimit-Remaining", "0"),
-            ("RateLimit-Reason", "jira-burst-based"),
+            BURST,
         ]
-        error = JiraError(429, "Rate limit exceeded.")
-        return _json(429, error.payload, headers)
+        return _json(429, error_body(THROTTLED), headers)
 
     def edit_served_issue(
         self, request: Request, pick: Callable[[list[Issue]], Issue], retitle: Callable[[str], str]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from typing import Any
 
 from emulators.emulated import Faults
+from emulators.jira.api import BURST, THROTTLED, error_body
 from emulators.jira.model import Issue, JiraSite
 
 
@@ -36,14 +36,10 @@ def delete(site: JiraSite, rng: random.Random, retitle: Callable[[str], str]) ->
     return True
 
 
-def error_body(message: str) -> Any:
-    return {"errorMessages": [message], "errors": {}}
-
-
 FAULTS = Faults(
     error_body=error_body,
-    throttled="Rate limit exceeded.",
-    throttled_headers=(("RateLimit-Reason", "jira-burst-based"),),
+    throttled=THROTTLED,
+    throttled_headers=(BURST,),
     listing=r"rest/api/[23]/search(/jql)?",
     changes={"edit": edit, "delete": delete},
 )
