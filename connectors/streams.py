@@ -117,10 +117,12 @@ class Record:
 
 def field_value(record: Mapping[str, Any], dotted: str | None) -> Any:
     """The value at a dotted path (`fields.updated`, `_parent.id`); None where a step is missing."""
+    if not dotted:
+        return None
     value: Any = record
-    for part in dotted.split(".") if dotted else []:
+    for part in dotted.split("."):
         value = value.get(part) if isinstance(value, Mapping) else None
-    return value if dotted else None
+    return value
 
 
 def cursor_time(stream: Stream, record: Mapping[str, Any]) -> datetime | None:
