@@ -106,7 +106,8 @@ def _rss(pid: int) -> int:
 
 
 def split_config(hosts: list[EmulatorHost], path: Path) -> Path:
-    """Eight sources from the organisations: per organisation each repo and its first project alone."""
+    """Eight sources from the organisations: per organisation each repo, and the first project of
+    each other tracker, as a source of its own."""
     from bench.bare_loop import downloadable
     from pipelines.demo import write_config
 
