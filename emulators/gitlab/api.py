@@ -65,6 +65,8 @@ from emulators.gitlab.params import (
 from emulators.rate_limit import Budget, RateLimits
 
 RATE_LIMIT = 2000  # gitlab.com's authenticated API requests per minute
+THROTTLED = "Retry later"  # a 429's message (a plain-text body)
+THROTTLE = ("RateLimit-Name", "throttle_authenticated_api")  # the throttle that refused
 JSON = ("Content-Type", "application/json")
 # Issue orders keyset pagination serves here; GitLab falls back to offset paging for the rest.
 ISSUE_KEYSET_ORDERS = ("created_at", "updated_at", "id", "title")
@@ -126,10 +128,10 @@ class GitLabApi:
             headers = [
                 ("Content-Type", "text/plain"),
                 *_rate_headers(current),
-                ("RateLimit-Name", "throttle_authenticated_api"),
+                THROTTLE,
                 ("Retry-After", str(retry_after)),
             ]
-            return Response(429, b"Retry later\n", headers)
+            return Response(429, f"{THROTTLED}\n".encode(), headers)
         try:
             if request.method not in ("GET", "HEAD"):
                 raise not_found()

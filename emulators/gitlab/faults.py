@@ -6,6 +6,7 @@ import random
 from collections.abc import Callable
 
 from emulators.emulated import Faults
+from emulators.gitlab.api import THROTTLE, THROTTLED
 from emulators.gitlab.model import GitLabModel, Issue, Project
 
 
@@ -52,8 +53,8 @@ def transfer(model: GitLabModel, rng: random.Random, retitle: Callable[[str], st
 
 
 FAULTS = Faults(
-    throttled="Retry later",
-    throttled_headers=(("RateLimit-Name", "throttle_authenticated_api"),),
+    throttled=THROTTLED,
+    throttled_headers=(THROTTLE,),
     listing=r"projects/[^/]+/issues",
     changes={"edit": edit, "delete": delete, "transfer": transfer},
 )
