@@ -200,14 +200,19 @@ def _tables(con: duckdb.DuckDBPyConnection, database: str, schemas: list[str]) -
     ).fetchall()
 
 
-def _create_like_landing(con: duckdb.DuckDBPyConnection, table: str) -> str:
-    """Create `table` of a landing schema in the current database as the sync creates it (an ops
-    table, or a raw table); returns its qualified name there."""
+def _copy_from_lake(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> str:
+    """Append the lake's `schema.table` of a landing to the current database's table of that name,
+    created as the sync creates it (an ops table, or a raw table); returns its qualified name there."""
     warehouse.ensure_ops(con)
     if table in OPS_TABLES:
-        return f"ops.{warehouse.sql_identifier(table)}"
-    target = f"raw.{warehouse.sql_identifier(table)}"
-    con.execute(f"CREATE TABLE IF NOT EXISTS {target} ({warehouse.RAW_COLUMNS})")
+        target = f"ops.{warehouse.sql_identifier(table)}"
+    else:
+        target = f"raw.{warehouse.sql_identifier(table)}"
+        con.execute(f"CREATE TABLE IF NOT EXISTS {target} ({warehouse.RAW_COLUMNS})")
+    con.execute(
+        f"INSERT INTO {target} BY NAME SELECT * FROM {ALIAS}.{warehouse.sql_identifier(schema)}."
+        f"{warehouse.sql_identifier(table)}"
+    )
     return target
 
 
@@ -254,11 +259,7 @@ def pull(con: duckdb.DuckDBPyConnection, config: Config, source: str) -> None:
     try:
         tables = _tables(con, ALIAS, [f"{LANDING_PREFIX}{source}"])
         for schema, table in tables:
-            target = _create_like_landing(con, table)
-            con.execute(
-                f"INSERT INTO {target} BY NAME SELECT * FROM {ALIAS}.{warehouse.sql_identifier(schema)}."
-                f"{warehouse.sql_identifier(table)}"
-            )
+            _copy_from_lake(con, schema, table)
     finally:
         con.execute(f"DETACH {ALIAS}")
 
@@ -386,11 +387,7 @@ def gather(config: Config) -> dict[str, int]:
             [ALIAS, LANDING_PREFIX],
         ).fetchall()
         for schema, table in landed:
-            target = _create_like_landing(con, table)
-            con.execute(
-                f"INSERT INTO {target} BY NAME SELECT * FROM {ALIAS}.{warehouse.sql_identifier(schema)}."
-                f"{warehouse.sql_identifier(table)}"
-            )
+            target = _copy_from_lake(con, schema, table)
             counts[target] = con.execute(f"SELECT count(*) FROM {target}").fetchone()[0]
         con.execute(f"DETACH {ALIAS}")
         con.execute("CHECKPOINT")
