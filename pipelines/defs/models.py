@@ -91,14 +91,14 @@ def models_asset(config: Config) -> dg.AssetsDefinition:
     ) -> Iterator[dg.MaterializeResult]:
         params = models.ModelParams.from_config(settings.load(), settings.as_of_time())
         selected = context.selected_asset_keys
-        failed: dict[str, str] = {}  # model -> why (its own error, or the failed model it reads)
+        failed: dict[str, str] = {}  # model -> its own error
+        unbuilt: set[str] = set()  # models not built because one they read failed or was not built
         with duckdb.get_connection() as con:
             for model in discovered:
                 if model_key(model.name) not in selected:
                     continue
-                upstream = next((dep for dep in sorted(model.deps) if dep in failed), None)
-                if upstream is not None:
-                    failed[model.name] = f"not built: it reads {upstream}, which failed"
+                if not model.deps.isdisjoint(unbuilt.union(failed)):
+                    unbuilt.add(model.name)
                     continue
                 try:
                     rows, kept = _build_or_keep(con, model, params, built)
@@ -111,10 +111,9 @@ def models_asset(config: Config) -> dg.AssetsDefinition:
                     asset_key=model_key(model.name),
                     metadata={"dagster/row_count": rows, "as_of": params.as_of.isoformat(), "kept": kept},
                 )
-        errors = [(name, why) for name, why in failed.items() if not why.startswith("not built")]
-        if errors:
+        if failed:
             raise ModelsFailed(
-                "\n".join(f"{model_key(name).to_user_string()}: {why}" for name, why in errors)
+                "\n".join(f"{model_key(name).to_user_string()}: {why}" for name, why in failed.items())
             )
 
     return _models
