@@ -121,9 +121,8 @@ def engineers(data: ReportData, warehouse: Path) -> str:
     return "<ul>" + "".join(f"<li>{line}</li>" for line in lines) + "</ul>"
 
 
-def render(data: ReportData, warehouse: Path, charts: ChartStore | None = None) -> str:
-    """The whole HTML document; its charts from `charts` (default: all drawn)."""
-    charts = charts or ChartStore()
+def render(data: ReportData, warehouse: Path, charts: ChartStore) -> str:
+    """The whole HTML document; its charts from `charts`."""
     as_of = cell(data.as_of)
     nav = "".join(f'<a href="#{anchor}">{title}</a>' for anchor, title in SECTIONS)
     glossary = "".join(f"<dt>{escape(term)}</dt><dd>{escape(text)}</dd>" for term, text in GLOSSARY.items())
