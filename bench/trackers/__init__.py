@@ -1,7 +1,8 @@
-"""Each tracker's part of the bench, found by convention: the module `emulators/<type>/bench.py`.
+"""Each tracker's part of the bench, found by convention: the module `bench/trackers/<type>.py`.
 
-No file of bench/ names a tracker; what only a tracker knows sits in its emulator's folder, beside
-the model it reads. Such a module provides:
+No other file of bench/ names a tracker: what only a tracker knows sits in its own module here, one
+per tracker like its folders in connectors/, emulators/ and tests/ (emulators/ only speaks HTTP, so
+this bench knowledge, which reads connectors too, cannot sit there). Such a module provides:
 
     classify(path, query, model) -> "<scope> <stream>" | None   a request under its mount, counted
     full_read(model, mount) -> {"<scope> <stream>": requests}   the fewest requests of a first sync
@@ -30,12 +31,12 @@ def module(kind: str) -> ModuleType:
     """The bench module of the tracker of type `kind`: an emulated tracker without one fails here,
     saying what to write, rather than be left out of the bench quietly."""
     try:
-        return importlib.import_module(f"emulators.{kind}.bench")
+        return importlib.import_module(f"bench.trackers.{kind}")
     except ModuleNotFoundError as missing:
-        if missing.name != f"emulators.{kind}.bench":
+        if missing.name != f"bench.trackers.{kind}":
             raise
         raise ModuleNotFoundError(
-            f"emulators/{kind}/ has no bench.py: the bench needs what bench/trackers.py lists from it"
+            f"bench/trackers/ has no {kind}.py: the bench needs what bench/trackers/__init__.py lists from it"
         ) from missing
 
 
