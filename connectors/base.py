@@ -29,6 +29,7 @@ from typing import Any, ClassVar
 from connectors.children import read_children
 from connectors.http import ConnectorError, HttpClient
 from connectors.paging import Fetched, fetch_link_pages
+from connectors.paging_guard import json_kind
 from connectors.reads import read_full, read_incremental, shaped
 from connectors.streams import (
     Page,
@@ -138,7 +139,7 @@ class Connector:
         Both fields may be nested (`fields.updated` in Jira, `_parent.id` for a child list).
         """
         if not isinstance(record, Mapping):  # `null` or a bare value inside the list
-            raise ConnectorError(f"{stream.name}: a {_json_name(record)} where a record belongs")
+            raise ConnectorError(f"{stream.name}: {json_kind(record)} where a record belongs")
         key = field_value(record, stream.primary_key)
         if key is None:
             raise ConnectorError(f"{stream.name}: a record without its key {stream.primary_key}")
@@ -173,12 +174,3 @@ class Connector:
     def stream(self, name: str) -> Stream:
         """The declared stream called `name`."""
         return next(s for s in self.streams if s.name == name)
-
-
-def _json_name(value: Any) -> str:
-    """The JSON name of a value a tracker sent: null, a number, a string, a list."""
-    if value is None:
-        return "null"
-    return {bool: "boolean", int: "number", float: "number", str: "string", list: "list"}.get(
-        type(value), type(value).__name__
-    )

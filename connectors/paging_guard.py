@@ -74,8 +74,12 @@ class PageGuard:
         return f" (the server announced total={self.total})" if self.total is not None else ""
 
 
+def json_kind(value: Any) -> str:
+    """What a tracker sent, as a message names it: "a null", "a JSON str"."""
+    return "a null" if value is None else f"a JSON {type(value).__name__}"
+
+
 def _shape(records: Any) -> str:
     if not isinstance(records, list):
-        return f"a JSON {type(records).__name__}"
-    odd = next(r for r in records if not isinstance(r, dict))
-    return "a null" if odd is None else f"a JSON {type(odd).__name__}"
+        return json_kind(records)
+    return json_kind(next(r for r in records if not isinstance(r, dict)))

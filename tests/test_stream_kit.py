@@ -384,6 +384,13 @@ def test_a_record_without_its_key_fails_the_source_with_the_streams_name() -> No
         )
 
 
+@pytest.mark.parametrize(("value", "named"), [(None, "a null"), ("x", "a JSON str"), (7, "a JSON int")])
+def test_a_value_that_is_no_record_fails_naming_what_it_is(value: Any, named: str) -> None:
+    # a hook's list that did not pass the page guard still cannot land a null as a record
+    with pytest.raises(ConnectorError, match=rf"^fields: {named} where a record belongs$"):
+        Connector.record_key(Connector.__new__(Connector), Stream("fields", "/x"), value)
+
+
 def test_a_declaration_naming_a_missing_hook_or_a_later_parent_fails_at_import() -> None:
     with pytest.raises(TypeError, match="stream a names no method read_a"):
 

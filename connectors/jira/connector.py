@@ -177,7 +177,10 @@ class JiraConnector(Connector):
     def _site_fields(self) -> list[dict[str, Any]]:
         with self._site_lock:
             if self._fields is None:
-                self._fields = self.client.get_json(f"/rest/api/{self.api}/field")[1]
+                # through the declared paging, so the page guard checks it like every other list
+                fields = self.stream("fields")
+                page = next(fields.paging.pages(self.client, self.path(fields, self.scopes()[0]), {}))
+                self._fields = page.records
             return self._fields
 
     def _site_sprints(self) -> dict[str, list[dict[str, Any]]]:
