@@ -7,6 +7,7 @@ the CLI can print it and exit 2. Secrets never appear here: the config names env
 from __future__ import annotations
 
 import os
+import re
 import unicodedata
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -15,7 +16,7 @@ from typing import Annotated, Any, Literal, Union
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, Field, ValidationError, field_validator, model_validator
 
 from connectors import TRACKERS
 from connectors.source_config import TEN_YEARS, SourceBase, Strict, check_env_name, count, listed_once, number
@@ -109,6 +110,35 @@ class Publish(Strict):
         return ("marts", "ops", *self.include)
 
 
+EnvName = Annotated[str, AfterValidator(check_env_name)]
+
+
+class LakeS3(Strict):
+    """S3 (or an S3-compatible server) holding a lake whose data_path is `s3://bucket/prefix/`. The
+    credentials are only named, like the catalog's connection string."""
+
+    key_id_env: EnvName
+    secret_env: EnvName
+    region: str = "us-east-1"
+    endpoint: str | None = None  # host[:port] of an S3-compatible server; unset: AWS's own
+    url_style: Literal["vhost", "path"] = "vhost"
+    use_ssl: bool = Field(True, strict=True)
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        if not re.fullmatch(r"[a-z0-9-]{1,64}", value):
+            raise ValueError(f"{value!r} is not a region name (like us-east-1)")
+        return value
+
+    @field_validator("endpoint")
+    @classmethod
+    def _endpoint(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9.-]+(:[0-9]{1,5})?", value):
+            raise ValueError(f"{value!r} is not host[:port] (no scheme: use_ssl says http or https)")
+        return value
+
+
 class Lakehouse(Strict):
     """A DuckLake catalog the sources land in and the marts are published to (pipelines/lakehouse.py,
     docs/scaling.md). `none` keeps everything in DuckDB files; the connection string is only named."""
@@ -117,6 +147,7 @@ class Lakehouse(Strict):
     dsn_env: str | None = None
     path: Path | None = None
     data_path: str | None = None
+    s3: LakeS3 | None = None
 
     @field_validator("dsn_env")
     @classmethod
@@ -129,6 +160,19 @@ class Lakehouse(Strict):
             raise ValueError(
                 "catalog postgres needs dsn_env, the environment variable holding its connection string"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _object_storage(self) -> Lakehouse:
+        on_s3 = (self.data_path or "").startswith("s3://")
+        if on_s3 and not re.fullmatch(r"s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/\S*)?", self.data_path or ""):
+            raise ValueError(
+                f"data_path {self.data_path!r} is not s3://bucket/prefix/ (a bucket: 3-63 of a-z 0-9 . -)"
+            )
+        if on_s3 and self.s3 is None:
+            raise ValueError("data_path on s3:// needs s3, its credentials' environment variables")
+        if self.s3 is not None and not on_s3:
+            raise ValueError("s3 is set but data_path is not on s3://")
         return self
 
 
