@@ -30,7 +30,7 @@ from connectors.children import read_children
 from connectors.http import ConnectorError, HttpClient
 from connectors.paging import Fetched, fetch_link_pages
 from connectors.paging_guard import json_kind
-from connectors.reads import read_full, read_incremental, shaped
+from connectors.reads import Listing, read_full, read_incremental, shaped
 from connectors.streams import (
     Page,
     Parent,
@@ -87,6 +87,8 @@ class Connector:
     def __init__(self, client: HttpClient, settings: Mapping[str, Any]) -> None:
         self.client = client
         self.settings = settings
+        # A parent list's latest walk per (scope, parent stream), for its child streams to share.
+        self.listings: dict[tuple[str, str], Listing] = {}
 
     @classmethod
     def client_for(cls, settings: Mapping[str, Any], token: str) -> HttpClient:

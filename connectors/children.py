@@ -2,7 +2,20 @@
 
 The parents are listed through the parent stream's declaration, from the resume point of the
 child stream's own cursor (`resume_from`), so a child never depends on when its parent stream was
-last read. While a listing (a *window*) is under way, each parent's last child page commits the
+last read. The listing is shared: the parent stream's incremental read keeps its walk in the
+scope (`connectors.reads.Listing`), and a child whose resume point that walk covers (it began at
+or before it) takes the parents from it instead of walking the list again, keeping those changed
+since its own resume point; a child it does not cover (one behind: a first read, a window a killed
+run left) walks the list itself and keeps that walk for its siblings. So a sync lists a parent
+list once for the parent and all its children, however many child streams it has. What a child
+commits is the same either way: its own window, and at the end the walk's newest parent and answer
+time (an earlier walk's time only moves the next resume point back, never past a change).
+
+A child list absent with a status its `Parent.lacking` declares (a free tier's 403) is absent for
+every parent of the scope: the other parents are not asked in that read, and the read ends as if
+their lists were empty.
+
+While a listing (a *window*) is under way, each parent's last child page commits the
 window's progress with it, so a run killed mid-window resumes without re-reading a finished parent
 and without skipping one:
 
@@ -11,7 +24,7 @@ and without skipping one:
                 "mark": {"order", "cursor", "ids", "top"},  # a sorted parent list: see Window
                 "done": {parent id: its cursor value}}}      # any other parent finished
 
-A resumed run lists the same window again. A parent is skipped when it was finished at the cursor
+A resumed run lists the same window again (or takes it from a walk that covers it). A parent is skipped when it was finished at the cursor
 value it is listed with now; one changed since is listed with a newer value and read again, as is
 a parent listed twice in one walk because it changed mid-walk. When the parent stream is declared
 `oldest_first` or `newest_first`, the parents finished in its order are a range (a few bytes
@@ -32,14 +45,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from connectors.reads import shaped, since_params, walk
+from connectors.paging import walked
+from connectors.reads import Listing, Ref, shaped, since_params, walk
 from connectors.streams import (
     Page,
     Records,
     State,
     Stream,
-    cursor_time,
-    field_value,
     format_time,
     later,
     parse_time,
@@ -133,19 +145,17 @@ def read_children(connector: Connector, scope: str, stream: Stream, state: State
     window = Window.resumed(state, order, connector.overlap_minutes)
     since = parse_time(window.since) if window.since else None
     before = {"cursor": state.get("cursor"), "read_at": state.get("read_at")}
-    cursor, read_at = state.get("cursor"), None
-    params = since_params(connector, parent, since)
-    for index, (page, kept, final) in enumerate(walk(connector, scope, parent, params, since, None, None)):
-        read_at = page.served_at if index == 0 else read_at
-        for record in shaped(parent, kept):
-            key, value = (
-                str(field_value(record, parent.primary_key)),
-                field_value(record, parent.cursor_field),
-            )
-            cursor = later(cursor, cursor_time(parent, record))
-            if window.finished(key, value):
+    cursor = state.get("cursor")
+    lacking = False
+    for listed, read_at, final in _parents(connector, scope, parent, stream.name, since):
+        for key, value, ref in listed:
+            cursor = later(cursor, _time(value))
+            if lacking or window.finished(key, value):
                 continue
-            children = list(child_pages(connector, scope, stream, record))
+            children, absent = child_pages(connector, scope, stream, ref)
+            if absent in stream.parent.lacking:  # so do the other parents': they are not asked
+                lacking = True
+                continue
             window.finish(key, value)
             progress = before | {"window": window.saved()}
             for number, records in enumerate(children, start=1):
@@ -154,21 +164,50 @@ def read_children(connector: Connector, scope: str, stream: Stream, state: State
             yield Page([], {"cursor": cursor, "read_at": read_at})
 
 
+def _parents(
+    connector: Connector, scope: str, parent: Stream, child: str, since: datetime | None
+) -> Iterator[tuple[Iterator[Ref], str | None, bool]]:
+    """The parents changed since `since`, page by page with when page one was answered and whether
+    the list ends there: from the scope's `Listing` of the parent when it holds them, else walked
+    (and kept for the child's siblings)."""
+    kept = connector.listings.get((scope, parent.name))
+    if kept is not None and kept.serves(child, since):
+        kept.served.add(child)
+        yield kept.refs(p for p in kept.parents if not _before(p[1], since)), kept.read_at, True
+        kept.release(connector, scope, parent)
+        return
+    listing = Listing.kept(connector, scope, parent, since)
+    assert listing is not None  # the parent of this child stream has a child stream
+    listing.served.add(child)
+    read_at = None
+    params = since_params(connector, parent, since)
+    for index, (page, records, final) in enumerate(walk(connector, scope, parent, params, since, None, None)):
+        read_at = page.served_at if index == 0 else read_at
+        yield listing.refs(listing.add(parent, shaped(parent, records), read_at, final)), read_at, final
+    listing.release(connector, scope, parent)
+
+
 def child_pages(
-    connector: Connector, scope: str, stream: Stream, parent: Mapping[str, Any]
-) -> Iterator[Records]:
-    """One parent's child list, page by page, each record carrying `_parent` (see `Parent`)."""
+    connector: Connector, scope: str, stream: Stream, ref: Mapping[str, Any]
+) -> tuple[list[Records], int | None]:
+    """One parent's child list, page by page, each record carrying `_parent` (see `Parent`), and
+    the status that said the list is absent (None when it answered). `ref`: the parent's fields."""
     assert stream.parent is not None
-    ref = {key: parent.get(key) for key in stream.parent.keys}
-    pages = stream.paging.pages(
-        connector.client, connector.path(stream, scope, **ref), connector.params(stream)
+    ref = {key: ref.get(key) for key in stream.parent.keys}
+    pages, absent = walked(
+        stream.paging.pages(connector.client, connector.path(stream, scope, **ref), connector.params(stream))
     )
     if stream.parent.one_record:
-        items = [record for page in pages for record in shaped(stream, page.records)]
-        yield [{"_parent": ref, "items": items}]
-        return
-    for page in pages:
-        yield [{**record, "_parent": ref} for record in shaped(stream, page.records)]
+        return [
+            [{"_parent": ref, "items": [r for page in pages for r in shaped(stream, page.records)]}]
+        ], absent
+    return [[{**record, "_parent": ref} for record in shaped(stream, page.records)] for page in pages], absent
+
+
+def _before(value: Any, since: datetime | None) -> bool:
+    """Whether a parent listed at cursor `value` is older than the resume point (as `walk` drops)."""
+    at = _time(value)
+    return since is not None and at is not None and at < since
 
 
 def _time(value: Any) -> datetime | None:

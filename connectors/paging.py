@@ -21,14 +21,15 @@ Styles (`size` is the page size asked for; the connector's `per_page` setting ov
 - `Single()`: one GET, the whole list (Jira `/field`, `/status`).
 `items` names the body's key holding the records (None: the body is the list). `ok` adds statuses
 that mean the list is absent here (a paid feature a free tier refuses with 403, an instance without
-it 404, a kanban board's sprints 400): on the first page the walk then ends quietly, with no page;
-later pages must answer 200, so a list is never cut short quietly (Offset: on any page, as Jira's
-agile lists always were).
+it 404, a kanban board's sprints 400): on the first page the walk then ends quietly, with no page,
+and returns that status (the generator's return value, for a caller that tells one absence from
+another: `walked`); later pages must answer 200, so a list is never cut short quietly (Offset: on
+any page, as Jira's agile lists always were).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Mapping
 from dataclasses import dataclass
 from datetime import UTC
 from email.utils import parsedate_to_datetime
@@ -62,6 +63,10 @@ class Fetched:
     total: int | None = None
 
 
+# A walk's pages; it returns the status that said the list is absent here (None when it answered).
+Walk = Generator[Fetched, None, int | None]
+
+
 class Paging(Protocol):
     """A paging style: walks one list from its first page; `size_param` None sends no page size."""
 
@@ -70,7 +75,7 @@ class Paging(Protocol):
 
     def pages(
         self, client: HttpClient, path: str, params: Mapping[str, Any], etag: str | None = None
-    ) -> Iterator[Fetched]: ...
+    ) -> Walk: ...
 
 
 @dataclass(frozen=True)
@@ -84,7 +89,7 @@ class Link:
 
     def pages(
         self, client: HttpClient, path: str, params: Mapping[str, Any], etag: str | None = None
-    ) -> Iterator[Fetched]:
+    ) -> Walk:
         url: str | None = client.url(path)
         query: Mapping[str, Any] | None = params
         absent = self.ok
@@ -93,7 +98,7 @@ class Link:
             response, records = _checked(client, guard, url, query, etag, self.items, absent)
             if records is None:
                 yield from _unchanged(response, etag)
-                return
+                return _absent(response)
             link = response.links.get("next", {}).get("url")
             next_url = urljoin(response.url, link) if link else None
             if next_url:
@@ -115,7 +120,7 @@ class PageNumber:
 
     def pages(
         self, client: HttpClient, path: str, params: Mapping[str, Any], etag: str | None = None
-    ) -> Iterator[Fetched]:
+    ) -> Walk:
         guard = PageGuard(f"GET {redact(client.url(path))}")
         page, absent = "1", self.ok
         while True:
@@ -124,7 +129,7 @@ class PageNumber:
             )
             if records is None:
                 yield from _unchanged(response, etag)
-                return
+                return _absent(response)
             following = (response.headers.get(self.next_header) or "").strip() or None
             if following:
                 guard.follow(page, following, self.next_header)
@@ -156,13 +161,13 @@ class Offset:
         params: Mapping[str, Any],
         etag: str | None = None,
         start_at: int = 0,
-    ) -> Iterator[Fetched]:
+    ) -> Walk:
         guard = PageGuard(f"GET {redact(client.url(path))}")
         while True:
             query = {**params, self.start_param: start_at}
             response, body = client.get_json(path, params=query, ok=self.ok | OK)
             if response.status_code != 200:
-                return
+                return response.status_code
             body = _object(body, path)
             total = body.get("total")
             records = guard.page(body.get(self.items or "") or [], total)
@@ -192,7 +197,7 @@ class Token:
 
     def pages(
         self, client: HttpClient, path: str, params: Mapping[str, Any], etag: str | None = None
-    ) -> Iterator[Fetched]:
+    ) -> Walk:
         guard = PageGuard(f"GET {redact(client.url(path))}")
         token: str | None = None
         while True:
@@ -228,7 +233,7 @@ class Keyset:
 
     def pages(
         self, client: HttpClient, path: str, params: Mapping[str, Any], etag: str | None = None
-    ) -> Iterator[Fetched]:
+    ) -> Walk:
         guard = PageGuard(f"GET {redact(client.url(path))}")
         query: Mapping[str, Any] = params
         after, absent = "", self.ok
@@ -236,7 +241,7 @@ class Keyset:
             response, records = _checked(client, guard, path, query, etag, self.items, absent)
             if records is None:
                 yield from _unchanged(response, etag)
-                return
+                return _absent(response)
             following = str(records[-1].get(self.field)) if records else None
             if following is not None:
                 guard.follow(after, following, f"{self.param} value")
@@ -257,18 +262,18 @@ class Single:
 
     def pages(
         self, client: HttpClient, path: str, params: Mapping[str, Any], etag: str | None = None
-    ) -> Iterator[Fetched]:
+    ) -> Walk:
         guard = PageGuard(f"GET {redact(client.url(path))}")
         response, records = _checked(client, guard, path, params, etag, self.items, self.ok)
         if records is None:
             yield from _unchanged(response, etag)
-        else:
-            yield _fetched(response, records, None)
+            return _absent(response)
+        yield _fetched(response, records, None)
 
 
 def fetch_link_pages(
     client: HttpClient, path: str, params: Mapping[str, Any], etag: str | None = None
-) -> Iterator[Fetched]:
+) -> Walk:
     """A `Link` walk of `path` with `params` as given (no page size added)."""
     return Link().pages(client, path, params, etag)
 
@@ -297,6 +302,21 @@ def _checked(
     if response.status_code != 200:
         return response, None
     return response, guard.page(_items(body, items, url))
+
+
+def walked(pages: Walk) -> tuple[list[Fetched], int | None]:
+    """Every page of a walk, and the status that said the list is absent (None: it answered)."""
+    got: list[Fetched] = []
+    while True:
+        try:
+            got.append(next(pages))
+        except StopIteration as end:
+            return got, end.value
+
+
+def _absent(response: requests.Response) -> int | None:
+    """The status of an answer saying the list is absent here; None for a 304 (it is there)."""
+    return None if response.status_code == 304 else response.status_code
 
 
 def _unchanged(response: requests.Response, etag: str | None) -> list[Fetched]:

@@ -16,8 +16,11 @@ How to declare each kind of stream (the base read loop, `connectors/reads.py`, r
 - A site-wide list (not per scope): `site_wide=True`; read under the first scope only.
 - A child stream, one request walk per parent: `parent=Parent("issues", keys=("id", "iid"))` and a
   path using the parent's keys (`/projects/{scope}/issues/{iid}/resource_state_events`). Each run
-  lists the parents changed since the child's own cursor (through the parent stream's declaration)
-  and reads the child list of each; every record gets `_parent` (the parent's keys). Progress is
+  lists the parents changed since the child's own cursor (through the parent stream's declaration;
+  the parent's own read of the run serves as that listing for all its children when it began at
+  or before the child's resume point) and reads the child list of each; every record gets `_parent`
+  (the parent's keys). `Parent(..., lacking={403})`: a child list refused for one parent is not
+  asked of the scope's others in that run (a tier without the feature). Progress is
   committed per parent (connectors/children.py); declare the parent's order (`oldest_first`
   when sorted by its cursor ascending and keyset-paged, or `newest_first`) so progress stays small. A child list
   whose records have no unique id of their own: `Parent(..., one_record=True)` lands the parent's
@@ -47,11 +50,16 @@ class Parent:
     keys: the parent fields copied into each child record's `_parent` (and usable in the path).
     one_record: land the parent's whole child list as one record keyed by the parent (for children
         without a unique id of their own; a re-read replaces the list, so a removed child goes).
+    lacking: statuses among the child paging's `ok` that say the scope lacks the list, whichever
+        the parent (a free tier's 403): after one, the scope's other parents are not asked in that
+        read. A status left out (a 404: perhaps the parent deleted since it was listed) is asked
+        of each parent.
     """
 
     stream: str
     keys: tuple[str, ...] = ("id",)
     one_record: bool = False
+    lacking: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)

@@ -270,13 +270,15 @@ class Tracker:
 
 
 def child_requests(home: Hostile) -> list[str]:
-    """The requests as `issues` (the parent listing) or the iid whose events were read (with page)."""
+    """The requests as `issues` (the parent listing) or the iid whose events (state events; label
+    events: `labels`) were read (with page)."""
     made = []
     for path, asked in requests_made(home):
         if path.endswith("/issues"):
             made.append("issues" + (f" after {asked['updated_after']}" if "updated_after" in asked else ""))
         else:
-            made.append(f"events {path.split('/')[-2]}" + (f" p{asked['page']}" if "page" in asked else ""))
+            kind = "labels" if path.endswith("/resource_label_events") else "events"
+            made.append(f"{kind} {path.split('/')[-2]}" + (f" p{asked['page']}" if "page" in asked else ""))
     return made
 
 
@@ -351,6 +353,104 @@ def test_a_child_stream_killed_mid_parents_resumes_without_rereading_or_skipping
         pages(connector, EVENTS, resumed[-1].state)
         # a quiet tracker: the next window starts a second after the newest parent read, nothing is in it
         assert child_requests(home) == ["issues after 2026-01-05T11:00:01Z"]
+
+
+LABELS = replace(EVENTS, name="label_events", path="/projects/{scope}/issues/{iid}/resource_label_events")
+
+
+def sibling_routes(tracker: Tracker) -> dict[str, Any]:
+    """The tracker's routes, and its events served as label events too."""
+    labels = {
+        f"/api/projects/p/issues/{iid}/resource_label_events": tracker.list_events for iid in tracker.events
+    }
+    return tracker.routes() | labels
+
+
+def sync(connector: Connector, states: dict[str, Any]) -> dict[str, list[Page]]:
+    """Every stream of the scope in declared order, as the pipeline reads them; `states` advanced."""
+    read = {}
+    for stream in connector.streams:
+        read[stream.name] = pages(connector, stream, states.get(stream.name))
+        states[stream.name] = next((p.state for p in reversed(read[stream.name]) if p.state), None)
+    return read
+
+
+def test_sibling_child_streams_share_their_parents_walk_and_a_quiet_sync_lists_once() -> None:
+    tracker = Tracker()
+    with Hostile(sibling_routes(tracker)) as home:
+        connector, states = toy(home, (ISSUES, EVENTS, LABELS)), {}
+        first = sync(connector, states)
+        # the issues stream's one walk (3 issues fit one page) serves both event streams
+        assert child_requests(home) == ["issues"] + [
+            f"{kind} {n}" for kind in ("events", "labels") for n in ("1", "1 p2", "2", "3")
+        ]
+        assert [ids(first[name]) for name in ("state_events", "label_events")] == [[11, 12, 13, 21]] * 2
+        # each child commits the walk's newest issue and its answer time, as if it had walked it
+        assert (
+            states["state_events"]
+            == states["label_events"]
+            == {"cursor": OLD, "read_at": states["issues"]["read_at"]}
+        )
+
+        home.received.clear()
+        sync(connector, states)  # a quiet sync on the same connector: the new walk serves both again
+        assert child_requests(home) == ["issues after 2026-01-05T10:00:01Z"]
+        assert states["state_events"]["read_at"] == states["issues"]["read_at"]
+
+        home.received.clear()
+        tracker.issues[1]["updated_at"] = "2026-01-05T11:00:00Z"
+        again = sync(connector, states)
+        assert child_requests(home) == ["issues after 2026-01-05T10:00:01Z", "events 2", "labels 2"]
+        assert ids(again["label_events"]) == [21]
+        assert states["label_events"]["cursor"] == states["issues"]["cursor"] == "2026-01-05T11:00:00Z"
+
+
+def test_a_child_behind_its_parent_walks_the_list_once_for_itself_and_its_sibling() -> None:
+    tracker = Tracker()
+    with Hostile(sibling_routes(tracker)) as home:
+        states: dict[str, Any] = {"issues": pages(toy(home, (ISSUES, EVENTS, LABELS)), ISSUES)[-1].state}
+        dead = toy(home, (ISSUES, EVENTS, LABELS))
+        # the run dies once issue 1's events are committed, before the label events are read
+        states["state_events"] = kill_after(dead.read("p", EVENTS, None), done_parents=1)
+
+        home.received.clear()
+        resumed = sync(toy(home, (ISSUES, EVENTS, LABELS)), states)
+        # issues from its cursor (nothing new); the state events' window from the start, walked
+        # once: issue 1 is not read again, and the label events (a first read) take the same walk
+        assert child_requests(home) == [
+            "issues after 2026-01-05T10:00:01Z",
+            "issues",
+            "events 2",
+            "events 3",
+            "labels 1",
+            "labels 1 p2",
+            "labels 2",
+            "labels 3",
+        ]
+        assert ids(resumed["state_events"]) == [21] and ids(resumed["label_events"]) == [11, 12, 13, 21]
+        assert states["state_events"] == states["label_events"] and "window" not in states["label_events"]
+
+
+@pytest.mark.parametrize(("status", "asked"), [(403, ["1"]), (404, ["1", "2", "3"])])
+def test_a_child_list_the_scope_lacks_is_asked_of_one_parent_only(status: int, asked: list[str]) -> None:
+    tracker = Tracker()
+    refused = Answer(b'{"message": "refused"}', status=status)
+    routes = {f"/api/projects/p/issues/{iid}/resource_iteration_events": refused for iid in tracker.events}
+    iterations = Stream(
+        "iteration_events",
+        "/projects/{scope}/issues/{iid}/resource_iteration_events",
+        cursor_field="created_at",
+        paging=Link(ok=frozenset({403, 404})),
+        parent=Parent("issues", keys=("id", "iid"), lacking=frozenset({403})),
+    )
+    with Hostile(tracker.routes() | routes) as home:
+        read = pages(toy(home, (ISSUES, iterations)), iterations)
+        # a 403 says the tier lacks the list: the other issues are not asked; a 404 may be one
+        # issue's own (deleted since it was listed): each is asked
+        assert [path.split("/")[-2] for path, _ in requests_made(home)[1:]] == asked
+        assert [(p.records, p.state) for p in read] == [
+            ([], {"cursor": OLD, "read_at": read[-1].state["read_at"]})
+        ]
 
 
 def test_a_child_list_without_ids_lands_as_one_record_keyed_by_its_parent() -> None:

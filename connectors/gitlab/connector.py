@@ -6,7 +6,9 @@ Streams (all declared, no read hook):
   sort=asc`) through keyset pages, so an issue edited mid-walk moves behind the walk and is read
   again instead of sliding under a page boundary; the resource event streams (state, milestone,
   label, and iteration on paid tiers: a free tier answers 403, an absent list) are its children
-  (history exists only per issue), read for each issue changed since their own cursor.
+  (history exists only per issue), read for each issue changed since their own cursor. The four
+  share one listing of the issues per sync (the issues stream's own walk); a free tier's 403 on
+  one issue's iteration events stands for the project's other issues, which are not asked.
 - `milestones`: the project's and, with `include_ancestors`, its groups' (one group milestone is
   listed under each project; staging keeps it once). Full list each run, with its ETag.
 - `iterations` (paid tiers): the project's group's, ancestors included, read under the first
@@ -25,6 +27,7 @@ can then push another one over a page boundary, unread until it changes again.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any, ClassVar
 from urllib.parse import quote
 
@@ -38,6 +41,8 @@ ISSUE = "/projects/{scope}/issues/{iid}"
 # A paid-tier list a free group refuses (403) or an instance without the feature lacks (404).
 ABSENT_ON_FREE_TIER = frozenset({403, 404})
 ISSUE_PARENT = Parent("issues", keys=("id", "iid"))
+# A free group's 403 holds for every issue of the project; a 404 may be one issue deleted since listed.
+PAID_ISSUE_PARENT = replace(ISSUE_PARENT, lacking=frozenset({403}))
 
 
 def issue_references(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -48,13 +53,13 @@ def issue_references(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{key: record.get(key) for key in ("id", "iid", "project_id")} for record in records]
 
 
-def _event_stream(kind: str, paging: Paging | None = None) -> Stream:
+def _event_stream(kind: str, paging: Paging | None = None, parent: Parent = ISSUE_PARENT) -> Stream:
     return Stream(
         f"resource_{kind}_events",
         f"{ISSUE}/resource_{kind}_events",
         cursor_field="created_at",
         paging=paging or Link(),
-        parent=ISSUE_PARENT,
+        parent=parent,
     )
 
 
@@ -77,7 +82,7 @@ class GitLabConnector(Connector):
         _event_stream("state"),
         _event_stream("milestone"),
         _event_stream("label"),
-        _event_stream("iteration", Link(ok=ABSENT_ON_FREE_TIER)),
+        _event_stream("iteration", Link(ok=ABSENT_ON_FREE_TIER), PAID_ISSUE_PARENT),
         Stream(
             "milestones",
             "/projects/{scope}/milestones",
