@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -134,6 +135,42 @@ def test_a_second_read_costs_one_request_per_list_and_one_per_event_stream_for_a
         304,
         304,
     ]
+
+
+def test_a_free_tier_project_asks_iteration_events_once_and_a_quiet_night_lists_each_list_once() -> None:
+    with served() as (model, org, server):
+        sdk = project(model, SDK)
+        conn = connector(server, SDK)
+        states = {s.name: final_state(read(conn, SDK, s.name)) for s in conn.streams}
+        first = Counter((e["path"].rsplit("/", 1)[-1], e["status"]) for e in server.request_log)
+        org.advance(minutes=30)
+        server.reset_log()
+        again = connector(server, SDK)
+        for stream in again.streams:
+            read(again, SDK, stream.name, states[stream.name])
+        quiet = Counter((e["path"].rsplit("/", 1)[-1], e["status"]) for e in server.request_log)
+    issues, merges = len(sdk.issues), len(sdk.merge_requests)
+    assert 1 < issues <= 100 and 0 < merges <= 100  # every list fits one page
+    # The first sync: one walk of the issues for all four event streams, three event lists per
+    # issue and one refused iteration list for the project; the group's iterations refused too.
+    assert first == {
+        ("issues", 200): 1,
+        ("resource_state_events", 200): issues,
+        ("resource_milestone_events", 200): issues,
+        ("resource_label_events", 200): issues,
+        ("resource_iteration_events", 403): 1,
+        ("milestones", 200): 1,
+        ("iterations", 403): 1,
+        ("merge_requests", 200): 1,
+        ("closes_issues", 200): merges,
+    }
+    # A quiet night: each list once, its children asking nothing.
+    assert quiet == {
+        ("issues", 200): 1,
+        ("milestones", 304): 1,
+        ("iterations", 403): 1,
+        ("merge_requests", 200): 1,
+    }
 
 
 def test_a_child_stream_killed_mid_issues_resumes_without_rereading_or_skipping() -> None:
