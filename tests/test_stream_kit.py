@@ -431,6 +431,34 @@ def test_a_child_behind_its_parent_walks_the_list_once_for_itself_and_its_siblin
         assert states["state_events"] == states["label_events"] and "window" not in states["label_events"]
 
 
+def test_a_parent_walk_cut_short_serves_no_child() -> None:
+    tracker = Tracker()
+
+    def keyset(path: str, text: str) -> Answer:
+        after = int(query(text).get("id_after", "0"))
+        return body([i for i in tracker.issues if i["id"] > after][:2])
+
+    with Hostile(tracker.routes() | {"/api/projects/p/issues": keyset}) as home:
+        issues = replace(ISSUES, paging=Keyset("id_after"))
+        connector = toy(home, (issues, EVENTS))
+        walk = connector.read("p", issues, None)
+        next(walk)  # issues 1 and 2; the run stops before the page holding 3
+        walk.close()
+        read = pages(connector, EVENTS)
+        # the events walk the issues themselves: a listing without 3 would skip its events
+        assert child_requests(home) == [
+            "issues",
+            "issues",
+            "events 1",
+            "events 1 p2",
+            "events 2",
+            "issues",
+            "events 3",
+            "issues",
+        ]
+        assert ids(read) == [11, 12, 13, 21]
+
+
 @pytest.mark.parametrize(("status", "asked"), [(403, ["1"]), (404, ["1", "2", "3"])])
 def test_a_child_list_the_scope_lacks_is_asked_of_one_parent_only(status: int, asked: list[str]) -> None:
     tracker = Tracker()
