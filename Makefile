@@ -48,13 +48,17 @@ bench-peers: venv $(PEERS)/bin/python
 # PostgreSQL is Debian's package (the tests start their own server as its `postgres` user).
 LAKEHOUSE := .venv-lakehouse
 LAKEHOUSE_DUCKDB := 1.5.5
-$(LAKEHOUSE)/.synced: $(UV) pyproject.toml uv.lock
+# DuckDB's extensions for the lake, each built for LAKEHOUSE_DUCKDB: DuckLake, its PostgreSQL
+# catalog's client, httpfs for a data path on S3.
+LAKEHOUSE_EXTENSIONS := ducklake postgres-scanner httpfs
+# Makefile: a changed extension list reinstalls.
+$(LAKEHOUSE)/.synced: $(UV) pyproject.toml uv.lock Makefile
 	$(UV) venv --quiet --allow-existing --python $(BIN)/python $(LAKEHOUSE)
 	$(UV) export --quiet --frozen --no-hashes --extra dev --no-emit-project -o $(LAKEHOUSE)/requirements.txt
 	echo "duckdb==$(LAKEHOUSE_DUCKDB)" > $(LAKEHOUSE)/overrides.txt
 	$(UV) pip install --quiet --compile-bytecode --python $(LAKEHOUSE)/bin/python \
 		-r $(LAKEHOUSE)/requirements.txt --override $(LAKEHOUSE)/overrides.txt -e . \
-		duckdb-extension-ducklake==$(LAKEHOUSE_DUCKDB) duckdb-extension-postgres-scanner==$(LAKEHOUSE_DUCKDB)
+		$(foreach ext,$(LAKEHOUSE_EXTENSIONS),duckdb-extension-$(ext)==$(LAKEHOUSE_DUCKDB))
 	touch $@
 
 # The published file is read back by DuckDB 1.1.3, as BI drivers bundle it.
@@ -63,11 +67,18 @@ $(BI_READER)/bin/python: $(LAKEHOUSE)/.synced
 	$(UV) venv --quiet --allow-existing --python $(BIN)/python $(BI_READER)
 	$(UV) pip install --quiet --python $@ duckdb==1.1.3 pytz
 
-test-lakehouse: venv $(LAKEHOUSE)/.synced $(BI_READER)/bin/python
+# S3 for the tests: moto's server on loopback (its own venv: moto[server] brings Flask, boto3 and
+# more that neither the pipeline nor the lake needs).
+S3_SERVER := $(LAKEHOUSE)/s3-server
+$(S3_SERVER)/bin/python: $(LAKEHOUSE)/.synced
+	$(UV) venv --quiet --allow-existing --python $(BIN)/python $(S3_SERVER)
+	$(UV) pip install --quiet --python $@ "moto[server]==5.2.5"
+
+test-lakehouse: venv $(LAKEHOUSE)/.synced $(BI_READER)/bin/python $(S3_SERVER)/bin/python
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; }
 	TRACKERLAKE_REQUIRE_LAKEHOUSE=1 TRACKERLAKE_PIPELINE_PYTHON=$(BIN)/python TRACKERLAKE_BI_PYTHON=$(BI_READER)/bin/python \
-		$(LAKEHOUSE)/bin/pytest -q tests/lakehouse
+		TRACKERLAKE_S3_PYTHON=$(S3_SERVER)/bin/python $(LAKEHOUSE)/bin/pytest -q tests/lakehouse
 
 # Eight sources (two emulated organisations, each repo and project a source) synced one after the
 # other and in a process each, every source into its own landing file (issue 15; ~2 min).

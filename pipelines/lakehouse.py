@@ -3,8 +3,10 @@ from it, and the marts are published into it (docs/scaling.md).
 
 The catalog's metadata lives in PostgreSQL (`lakehouse.catalog: postgres`: many writers on many
 machines) or in a DuckDB file (`duckdb`: one machine); the data is Parquet under
-`lakehouse.data_path`. The PostgreSQL connection string is read from the variable `dsn_env` names
-when a catalog is attached, and never printed: an error that quotes it is rewritten.
+`lakehouse.data_path`, a directory or S3 (`s3://bucket/prefix/`). The PostgreSQL connection
+string and the S3 credentials are read from the variables the config names when the lake is
+attached, the credentials given to DuckDB as a temporary secret of the session (never written to
+a file or the catalog), and none is ever printed: an error that quotes one is rewritten.
 
 DuckDB versions. DuckLake and the PostgreSQL client are DuckDB extensions; offline, they come only
 as pip packages (`duckdb-extension-ducklake`, `duckdb-extension-postgres-scanner`), built for DuckDB
@@ -45,6 +47,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import dagster_pipes
 import duckdb
 
 from connectors.http import ConnectorError
@@ -59,6 +62,11 @@ OPS_TABLES = ("sync_state", "sync_runs")  # a landing schema's other tables are 
 # Extensions in load order (DuckLake finds the PostgreSQL client loaded): pip package, extension.
 POSTGRES = ("duckdb_extension_postgres_scanner", "postgres_scanner")
 DUCKLAKE = ("duckdb_extension_ducklake", "ducklake")
+HTTPFS = ("duckdb_extension_httpfs", "httpfs")  # S3 for a data path on s3://
+S3_SECRET = "lake_s3"
+# A `land` step's check under Dagster: the source's sync finished (else its error, what it
+# committed pushed all the same).
+SYNCED_CHECK = "synced"
 # A DuckDB-file catalog admits one process at a time: another waits this long for its lock.
 LOCK_WAIT_SECONDS = 300.0
 PASSWORD = re.compile(r"password\s*=\s*('[^']*'|\S+)", re.IGNORECASE)
@@ -85,13 +93,22 @@ def extension_file(package: str, name: str) -> Path:
     return path
 
 
-def connect(database: str | Path = ":memory:", *, catalog: str = "postgres") -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection with DuckLake (and for a PostgreSQL catalog, its client) loaded from the
-    pip packages, and nothing downloaded: autoinstall off, so a missing piece fails here, offline."""
+def extensions(lake: Lakehouse) -> list[tuple[str, str]]:
+    """The extensions the lake needs, in load order: the PostgreSQL client for its catalog and
+    httpfs for S3 before DuckLake, which finds them loaded."""
+    needed = [POSTGRES] if lake.catalog == "postgres" else []
+    if lake.s3 is not None:
+        needed.append(HTTPFS)
+    return [*needed, DUCKLAKE]
+
+
+def connect(database: str | Path, lake: Lakehouse) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection with the lake's extensions loaded from the pip packages, and nothing
+    downloaded: autoinstall off, so a missing piece fails here, offline."""
     con = duckdb.connect(
         str(database), config={"autoinstall_known_extensions": False, "autoload_known_extensions": False}
     )
-    for package, name in (POSTGRES, DUCKLAKE) if catalog == "postgres" else (DUCKLAKE,):
+    for package, name in extensions(lake):
         con.execute(f"LOAD {warehouse.sql_literal(str(extension_file(package, name)))}")
     return con
 
@@ -107,33 +124,79 @@ def catalog_path(config: Config) -> Path:
     return config.lakehouse.path or config.work_database.parent / "lake.ducklake"
 
 
-def _location(lake: Lakehouse, config: Config) -> tuple[str, str | None]:
-    """The ATTACH target and the secret it holds (the DSN), to be kept out of every message."""
+def _env_value(key: str, env: str) -> str:
+    """The value of the variable `key` names, or LakehouseError naming both."""
+    value = os.environ.get(env)
+    if not value:
+        raise LakehouseError(f"lakehouse.{key}: environment variable {env} is not set")
+    return value
+
+
+def secrets(lake: Lakehouse) -> dict[str, str]:
+    """The values, by variable name, of the variables the lake's config names (the connection
+    string, S3's key id and secret) that are set: what no message may show."""
+    names = [lake.dsn_env, *((lake.s3.key_id_env, lake.s3.secret_env) if lake.s3 else ())]
+    return {name: value for name in names if name and (value := os.environ.get(name))}
+
+
+def _location(lake: Lakehouse, config: Config) -> str:
+    """The ATTACH target: it holds the connection string, so it is never shown."""
     if lake.catalog == "postgres":
         assert lake.dsn_env is not None  # the config requires it
-        dsn = os.environ.get(lake.dsn_env)
-        if not dsn:
-            raise LakehouseError(f"lakehouse.dsn_env: environment variable {lake.dsn_env} is not set")
-        return f"ducklake:postgres:{dsn}", dsn
+        return f"ducklake:postgres:{_env_value('dsn_env', lake.dsn_env)}"
     if lake.catalog == "duckdb":
         path = catalog_path(config)
         path.parent.mkdir(parents=True, exist_ok=True)
-        return f"ducklake:{path}", None
+        return f"ducklake:{path}"
     raise LakehouseError("lakehouse.catalog is none: no lake to attach")
 
 
-def redact(message: str, secret: str | None, env: str | None) -> str:
-    """`message` without the connection string (named by its variable) or any password in it."""
-    if secret:
-        message = message.replace(secret, f"${env}")
+def _s3_secret(config: Config) -> str:
+    """The statement giving DuckDB the S3 credentials for the data path, as a temporary secret: in
+    the session's memory only, never written to a database file or the catalog."""
+    s3 = config.lakehouse.s3
+    assert s3 is not None  # callers check
+    options = {
+        "TYPE": "s3",
+        "KEY_ID": warehouse.sql_literal(_env_value("s3.key_id_env", s3.key_id_env)),
+        "SECRET": warehouse.sql_literal(_env_value("s3.secret_env", s3.secret_env)),
+        "REGION": warehouse.sql_literal(s3.region),
+        "URL_STYLE": warehouse.sql_literal(s3.url_style),
+        "USE_SSL": "true" if s3.use_ssl else "false",
+        # Only the lake's own prefix is read with these credentials.
+        "SCOPE": warehouse.sql_literal(data_path(config)),
+    }
+    if s3.endpoint is not None:
+        options["ENDPOINT"] = warehouse.sql_literal(s3.endpoint)
+    body = ", ".join(f"{name} {value}" for name, value in options.items())
+    return f"CREATE OR REPLACE TEMPORARY SECRET {S3_SECRET} ({body})"
+
+
+def redact(message: str, secrets: dict[str, str]) -> str:
+    """`message` without any of `secrets` (each shown as `$VARIABLE`, the name it is read from) or
+    any password in it."""
+    for env, value in secrets.items():
+        message = message.replace(value, f"${env}")
     return PASSWORD.sub("password=***", message)
 
 
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def attach(con: duckdb.DuckDBPyConnection, config: Config, *, read_only: bool = False) -> None:
-    """Attach the configured lake as `lake`; a DuckDB-file catalog held by another process is
-    waited for (LOCK_WAIT_SECONDS), as its lock admits one process at a time."""
+    """Attach the configured lake as `lake`, with the S3 credentials of its data path, if on S3; a
+    DuckDB-file catalog held by another process is waited for (LOCK_WAIT_SECONDS), as its lock
+    admits one process at a time."""
     lake = config.lakehouse
-    target, secret = _location(lake, config)
+    target = _location(lake, config)
+    if lake.s3 is not None:
+        create_secret = _s3_secret(config)
+        try:
+            con.execute(create_secret)
+        except duckdb.Error as exc:
+            raise LakehouseError(f"lakehouse.s3: {redact(_first_line(exc), secrets(lake))}") from None
     options = [f"DATA_PATH {warehouse.sql_literal(data_path(config))}"]
     if read_only:
         options.append("READ_ONLY")
@@ -144,13 +207,11 @@ def attach(con: duckdb.DuckDBPyConnection, config: Config, *, read_only: bool = 
             con.execute(statement)
             return
         except duckdb.Error as exc:
-            text = str(exc)
-            if lake.catalog == "duckdb" and "lock" in text.lower() and time.monotonic() < deadline:
+            if lake.catalog == "duckdb" and "lock" in str(exc).lower() and time.monotonic() < deadline:
                 time.sleep(0.2)
                 continue
-            first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
             raise LakehouseError(
-                f"lakehouse ({lake.catalog}): {redact(first, secret, lake.dsn_env)}"
+                f"lakehouse ({lake.catalog}): {redact(_first_line(exc), secrets(lake))}"
             ) from None
 
 
@@ -159,7 +220,7 @@ def opened(
     config: Config, database: str | Path = ":memory:", *, read_only: bool = False
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """A connection to `database` with the lake attached as `lake`, closed after the block."""
-    con = connect(database, catalog=config.lakehouse.catalog)
+    con = connect(database, config.lakehouse)
     try:
         attach(con, config, read_only=read_only)
         yield con
@@ -310,7 +371,7 @@ def staged(config: Config, source: str) -> Iterator[duckdb.DuckDBPyConnection]:
     stage = stage_path(config, source)
     stage.parent.mkdir(parents=True, exist_ok=True)
     fresh = not stage.exists()
-    con = connect(stage, catalog=config.lakehouse.catalog)
+    con = connect(stage, config.lakehouse)
     try:
         if fresh:
             try:
@@ -462,9 +523,48 @@ def maintain(config: Config, keep_days: int) -> None:
         con.execute(f"CALL ducklake_cleanup_old_files('{ALIAS}', older_than => {older})")
 
 
+def _step(args: argparse.Namespace, config: Config) -> dict[str, str | int]:
+    """Run the step `args` name and print what it did in one line; returns that as metadata (what
+    Dagster records of it, pipelines/lakehouse_defs.py)."""
+    if args.step == "init":
+        init(config)
+        return {}
+    if args.step == "land":
+        result = land(config, args.source, args.run_id or f"lake-{uuid.uuid4()}")
+        print(f"{args.source}: {result.total_records} records, {result.requests} requests")
+        return {"records": result.total_records, "requests": result.requests}
+    if args.step == "gather":
+        counts = gather(config)
+        print(f"gathered {sum(counts.values())} rows in {len(counts)} tables into {gathered_path(config)}")
+        return {"rows": sum(counts.values()), "tables": len(counts)}
+    if args.step == "build":
+        path = build(config).path
+        print(f"published {path}")
+        return {"path": str(path)}
+    if args.step == "publish":
+        marts = publish(config)
+        print(f"published {len(marts)} marts into the lake")
+        return {"marts": len(marts)}
+    maintain(config, args.keep_days)
+    return {}
+
+
+@contextmanager
+def _dagster_pipes() -> Iterator[dagster_pipes.PipesContext | None]:
+    """Dagster Pipes' context when Dagster launched the step (pipelines/lakehouse_defs.py), else
+    None. Without the check, open_dagster_pipes would warn and hand back a stand-in."""
+    if dagster_pipes.DAGSTER_PIPES_CONTEXT_ENV_VAR not in os.environ:
+        yield None
+        return
+    with dagster_pipes.open_dagster_pipes() as pipes:
+        yield pipes
+
+
 def main(argv: list[str] | None = None) -> int:
     """`python -m pipelines.lakehouse STEP --config FILE`: exit 0, 1 when a source failed (its
-    landing pushed as of its last committed page), 2 for a config or lake problem."""
+    landing pushed as of its last committed page), 2 for a config or lake problem (the catalog or
+    the data path refused or failed). Launched by Dagster, the step reports its asset's
+    materialization, and `land` its SYNCED_CHECK, through Dagster Pipes."""
     parser = argparse.ArgumentParser(
         prog="python -m pipelines.lakehouse", description=__doc__.splitlines()[0]
     )
@@ -474,32 +574,34 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--run-id", default=None, help="land: the run's id in ops.sync_runs")
     parser.add_argument("--keep-days", type=int, default=7, help="maintain: snapshots kept, in days")
     args = parser.parse_args(argv)
+    if args.step == "land" and not args.source:
+        parser.error("land needs --source")
     try:
         config = config_module.load(config_module.resolve_path(args.config), check_env=args.step == "land")
-        if args.step == "init":
-            init(config)
-        elif args.step == "land":
-            if not args.source:
-                parser.error("land needs --source")
-            result = land(config, args.source, args.run_id or f"lake-{uuid.uuid4()}")
-            print(f"{args.source}: {result.total_records} records, {result.requests} requests")
-        elif args.step == "gather":
-            counts = gather(config)
-            print(
-                f"gathered {sum(counts.values())} rows in {len(counts)} tables into {gathered_path(config)}"
-            )
-        elif args.step == "build":
-            print(f"published {build(config).path}")
-        elif args.step == "publish":
-            print(f"published {len(publish(config))} marts into the lake")
-        else:
-            maintain(config, args.keep_days)
-    except (ConfigError, LakehouseError) as exc:
+    except ConfigError as exc:
         print(f"lakehouse: {exc}", file=sys.stderr)
         return 2
-    except ConnectorError as exc:
-        print(f"lakehouse: {exc}; its landing is pushed as of its last committed page", file=sys.stderr)
-        return 1
+    with _dagster_pipes() as pipes:
+        try:
+            done = _step(args, config)
+        except (ConfigError, LakehouseError) as exc:
+            print(f"lakehouse: {exc}", file=sys.stderr)
+            return 2
+        except duckdb.Error as exc:
+            # The lake failed mid-step (S3 refused a write, the catalog went away): one line, redacted.
+            print(f"lakehouse: {redact(_first_line(exc), secrets(config.lakehouse))}", file=sys.stderr)
+            return 2
+        except ConnectorError as exc:
+            print(f"lakehouse: {exc}; its landing is pushed as of its last committed page", file=sys.stderr)
+            if pipes is not None:
+                # What it committed is in the lake, as the embedded pipeline's ingest keeps it.
+                pipes.report_asset_materialization(metadata={"error": str(exc)})
+                pipes.report_asset_check(SYNCED_CHECK, passed=False, metadata={"error": str(exc)})
+            return 1
+        if pipes is not None:
+            pipes.report_asset_materialization(metadata=done)
+            if args.step == "land":
+                pipes.report_asset_check(SYNCED_CHECK, passed=True)
     return 0
 
 

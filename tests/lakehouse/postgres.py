@@ -77,6 +77,12 @@ class Postgres:
         ).stdout
         return [line.split("|") for line in out.splitlines()]
 
+    def dump(self, database: str) -> str:
+        """The database as pg_dump writes it: every catalog row, as text."""
+        return self._run(
+            "pg_dump", "-h", "127.0.0.1", "-p", str(self.port), "-U", USER, "-d", database
+        ).stdout
+
     def stop(self) -> None:
         try:
             self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")

@@ -1,9 +1,7 @@
 """The pipeline on DuckLake-on-PostgreSQL, each step a process as it runs in production: the
 demo's sources land concurrently, each from its own process, over real HTTP against the emulators;
-the models read every source's landing; the marts go to the lake and to the published file.
-
-The lake's steps run here (DuckDB 1.5.5, the extensions' version); the models and the published
-file run on the pipeline's DuckDB 2 (`PIPELINE_PYTHON`, the main venv by default).
+the models read every source's landing; the marts go to the lake and to the published file
+(the `lake` fixture, tests/lakehouse/lake.py).
 """
 
 from __future__ import annotations
@@ -11,28 +9,16 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import threading
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-import pytest
 
-from emulators.exchange import Mount, Request, Response
 from emulators.faults import FaultPlan
-from emulators.generator import DEMO_AS_OF, generate_org
-from emulators.org import Org
-from emulators.server import EmulatorServer, default_mounts
 from pipelines import config as config_module
 from pipelines import lakehouse
-from pipelines.config import Config
-from pipelines.demo import DEMO_EMAIL, EMAIL_ENV, TOKEN_ENV, emulator_config, write_config
-from tests.lakehouse.conftest import DSN_ENV, PASSWORD, missing
-from tests.lakehouse.postgres import Postgres
+from pipelines.demo import write_config
+from tests.lakehouse.lake import PIPELINE_PYTHON, REPO, Lake, table_prints
 
-REPO = Path(__file__).resolve().parents[2]
-PIPELINE_PYTHON = Path(os.environ.get("TRACKERLAKE_PIPELINE_PYTHON", REPO / ".venv" / "bin" / "python"))
 # A Python with DuckDB 1.1.3, as BI drivers bundle (make test-lakehouse builds one); unset: not tried.
 BI_PYTHON = os.environ.get("TRACKERLAKE_BI_PYTHON")
 BI_READ = """
@@ -40,140 +26,6 @@ import sys, duckdb
 with duckdb.connect(sys.argv[1], read_only=True) as con:
     print(duckdb.__version__, con.execute("SELECT count(*) FROM marts.work_items").fetchone()[0])
 """
-
-
-class Together:
-    """While armed, each tracker's first request waits until every tracker has had one. A sync
-    cannot finish before its first request is answered, so the sources' syncs are then under way
-    at the same time, however the machine schedules their processes."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._barrier: threading.Barrier | None = None
-        self._arrived: set[str] = set()
-
-    def arm(self, trackers: int) -> None:
-        with self._lock:
-            self._barrier, self._arrived = threading.Barrier(trackers), set()
-
-    def disarm(self) -> None:
-        with self._lock:
-            self._barrier = None
-
-    def gate(self, prefix: str, mount: Mount) -> Mount:
-        together = self
-
-        class Gated:
-            def handle(self, request: Request) -> Response:
-                with together._lock:
-                    barrier = together._barrier if prefix not in together._arrived else None
-                    together._arrived.add(prefix)
-                if barrier is not None:
-                    barrier.wait(timeout=120)
-                return mount.handle(request)
-
-        return Gated()
-
-
-@dataclass
-class Lake:
-    """An emulated organisation, a config landing it in a DuckLake on PostgreSQL, and the steps."""
-
-    org: Org
-    server: EmulatorServer
-    postgres: Postgres
-    database: str
-    path: Path
-    config: Config
-    tmp: Path
-    together: Together
-
-    def step(self, *args: str, python: Path | str = sys.executable) -> subprocess.CompletedProcess:
-        ended = subprocess.run(
-            [str(python), "-m", "pipelines.lakehouse", *args, "--config", str(self.path)],
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        assert PASSWORD not in ended.stdout + ended.stderr
-        assert ended.returncode == 0, ended.stderr
-        return ended
-
-    def land_all(self) -> list[subprocess.CompletedProcess]:
-        """Every source landed at once, one process each; returns them when all have ended."""
-        self.together.arm(len(self.server.mounts))
-        started = [
-            subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "pipelines.lakehouse",
-                    "land",
-                    "--source",
-                    s.name,
-                    "--config",
-                    str(self.path),
-                ],
-                cwd=REPO,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-            for s in self.config.sources
-        ]
-        ended = []
-        for process in started:
-            out, err = process.communicate(timeout=600)
-            assert process.returncode == 0, err
-            assert PASSWORD not in out + err
-            ended.append(subprocess.CompletedProcess(process.args, process.returncode, out, err))
-        self.together.disarm()
-        return ended
-
-    def run(self) -> None:
-        """One night: land every source at once, gather, build and publish (DuckDB 2), publish marts."""
-        self.land_all()
-        self.step("gather")
-        self.step("build", python=PIPELINE_PYTHON)
-        self.step("publish")
-
-
-@pytest.fixture
-def lake(postgres: Postgres, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Lake]:
-    if not PIPELINE_PYTHON.exists():
-        missing(f"no pipeline Python at {PIPELINE_PYTHON} (make venv)")
-    monkeypatch.setenv(TOKEN_ENV, "test-token")
-    monkeypatch.setenv(EMAIL_ENV, DEMO_EMAIL)
-    database = "pipeline_" + tmp_path.name.lower().replace("-", "_")[-30:]
-    monkeypatch.setenv(DSN_ENV, f"{postgres.create_database(database)} password={PASSWORD}")
-    org = generate_org(seed=7, scale=0.3)
-    together = Together()
-    mounts = {prefix: together.gate(prefix, mount) for prefix, mount in default_mounts(org).items()}
-    with EmulatorServer(org, mounts=mounts) as server:
-        raw = emulator_config(
-            org, server.url, tmp_path / "published" / "trackerlake.duckdb", tmp_path / "work"
-        )
-        raw["as_of"] = DEMO_AS_OF.isoformat()
-        raw["lakehouse"] = {"catalog": "postgres", "dsn_env": DSN_ENV, "data_path": str(tmp_path / "lake")}
-        path = write_config(tmp_path / "trackerlake.yaml", raw)
-        lake = Lake(org, server, postgres, database, path, config_module.load(path), tmp_path, together)
-        lake.step("init")
-        yield lake
-
-
-def table_prints(con: duckdb.DuckDBPyConnection, database: str, schema: str) -> dict[str, tuple]:
-    """Row count and an order-free hash of every row, per table of `database`.`schema`."""
-    tables = con.execute(
-        "SELECT table_name FROM duckdb_tables() WHERE database_name = ? AND schema_name = ? ORDER BY 1",
-        [database, schema],
-    ).fetchall()
-    return {
-        table: con.execute(
-            f'SELECT count(*), sum(hash(t)) FROM "{database}"."{schema}"."{table}" t'
-        ).fetchone()
-        for (table,) in tables
-    }
 
 
 def test_sources_land_concurrently_each_in_its_own_schema_and_the_marts_reach_lake_and_file(
