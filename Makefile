@@ -21,9 +21,11 @@ venv: $(VENV)/.synced
 demo: venv
 	$(BIN)/trackerlake demo --warehouse data/demo.duckdb
 
+# Two workers (pytest-xdist), one per core: most of the suite is pipeline runs on one core each.
+# --dist loadfile keeps a file's tests on one worker, so a module-scoped run is made once.
 test: venv
 	$(BIN)/ruff check .
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2 --dist loadfile
 
 lint: venv
 	$(BIN)/ruff check .

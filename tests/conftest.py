@@ -1,4 +1,8 @@
-"""Shared fixtures: one generated organisation served over real loopback HTTP for read-only tests."""
+"""Shared fixtures: one generated organisation served over real loopback HTTP for read-only tests.
+
+Also the reliability suite's closing figures: under pytest-xdist (`make test` runs `-n 2`) the
+controller loads this conftest but not tests/reliability's, and only the controller prints.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,32 @@ import requests
 from emulators.generator import generate_org
 from emulators.org import Org
 from emulators.server import EmulatorServer
+from tests.reliability import tally
+from tests.reliability.conftest import FIGURES
+
+
+@pytest.hookimpl(trylast=True)  # after the tmpdir plugin's, which makes the factory
+def pytest_configure(config: pytest.Config) -> None:
+    """Hostile-test counts go to this session's basetemp (or $TALLY_FILE), see tally.py. Set in the
+    controller before pytest-xdist starts its workers: they and their subprocesses inherit it."""
+    if not hasattr(config, "workerinput"):
+        tally.use(config._tmp_path_factory.getbasetemp() / "tally.json")  # as xdist reads it too
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: object, error: object) -> None:
+    """A pytest-xdist worker finished: add its reliability figures (tests/reliability/conftest.py)."""
+    FIGURES.add(getattr(node, "workeroutput", {}).get("reliability_figures", {}))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    hostile = tally.summary()
+    if FIGURES.runs or hostile:
+        terminalreporter.write_sep("-", "reliability figures")
+        for line in FIGURES.lines() if FIGURES.runs else []:
+            terminalreporter.write_line(line)
+        if hostile:
+            terminalreporter.write_line(hostile)
 
 
 @pytest.fixture(scope="session")

@@ -2,19 +2,20 @@
 
 Each scenario runs short by default (part of `make test`); its long version carries the
 `reliability` marker and runs only when asked for (`make reliability`: `pytest -m reliability`).
-Every test adds what it did to `FIGURES`, printed at the end of the session.
+Every test adds what it did to `FIGURES`, printed at the end of the session by tests/conftest.py
+(under pytest-xdist the workers' figures are added up there, where the summary is printed).
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import pytest
 
 from pipelines.demo import DEMO_EMAIL, EMAIL_ENV, TOKEN_ENV
-from tests.reliability import tally
 
 LONG = pytest.mark.reliability
 
@@ -30,6 +31,18 @@ class Figures:
     cursor_violations: int = 0  # issues older than a committed cursor that raw did not hold as they are
     reader_queries: int = 0
     reader_errors: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain types only: what a pytest-xdist worker can send to the controller."""
+        return {**asdict(self), "faults": dict(self.faults)}
+
+    def add(self, other: dict[str, Any]) -> None:
+        """Add a worker's figures (`as_dict`) to these."""
+        for name, value in other.items():
+            if name == "faults":
+                self.faults.update(value)
+            else:
+                setattr(self, name, getattr(self, name) + value)
 
     def lines(self) -> list[str]:
         request = sum(n for kind, n in self.faults.items() if kind not in ("edit", "delete", "transfer"))
@@ -61,20 +74,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = [item for item in items if not item.get_closest_marker("reliability")]
 
 
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    hostile = tally.summary()
-    if FIGURES.runs or hostile:
-        terminalreporter.write_sep("-", "reliability figures")
-        for line in FIGURES.lines() if FIGURES.runs else []:
-            terminalreporter.write_line(line)
-        if hostile:
-            terminalreporter.write_line(hostile)
-
-
-@pytest.fixture(scope="session", autouse=True)
-def tally_file(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Hostile-test counts go to this session's basetemp (or $TALLY_FILE), see tally.py."""
-    tally.use(tmp_path_factory.getbasetemp() / "tally.json")
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """A pytest-xdist worker hands its figures to the controller (tests/conftest.py adds them up)."""
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["reliability_figures"] = FIGURES.as_dict()
 
 
 SECRET_TOKEN = "reliability-token"  # what secrets_env puts in the token variable
