@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -108,7 +109,7 @@ def run_and_report(
     fail_on_slip: bool = False,
 ) -> int:
     """One run under the warehouse's lock, then its summary; returns the exit code."""
-    with runlock.hold(config.work_database) as dead_holder:
+    with runlock.hold(config.work_database, run=uuid.uuid4().hex) as dead_holder:
         if dead_holder:
             print(f"Took over the lock of a run that did not finish ({dead_holder}).")
         from pipelines.run import execute  # Dagster: only once the run is sure to go ahead

@@ -94,6 +94,14 @@ class Schedule(Strict):
         return value
 
 
+class Run(Strict):
+    """How a run executes its steps (pipelines/definitions.py): 1 runs them one after another in
+    the run's own process; more runs that many at once, each in a process of its own (Dagster's
+    multiprocess executor), so the sources' syncs overlap, each into its own landing."""
+
+    max_processes: int = count(1, low=1, high=256)
+
+
 class Publish(Strict):
     """What the published file holds: marts and ops (what BI tools read), and any schema listed in
     `include`. The working database keeps every schema either way."""
@@ -186,6 +194,7 @@ class Config(Strict):
     scope: Scope = Scope()
     schedule: Schedule = Schedule()
     publish: Publish = Publish()
+    run: Run = Run()
     lakehouse: Lakehouse = Lakehouse()
     as_of: datetime | None = None
 
@@ -202,6 +211,12 @@ class Config(Strict):
         """The pipeline's own database: raw data, cursors and models before publishing."""
         base = self.work_dir or self.warehouse.parent / ".trackerlake"
         return base / f"{self.warehouse.stem}.work.duckdb"
+
+    @property
+    def landing_directory(self) -> Path:
+        """Where each source's sync lands, a DuckDB file per source (pipelines/landing.py), beside
+        the working database."""
+        return self.work_database.with_name(f"{self.warehouse.stem}.landing")
 
     def source(self, name: str) -> SourceBase:
         for source in self.sources:

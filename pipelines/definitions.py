@@ -5,7 +5,12 @@ step, the report, the checks and the nightly schedule (running unless `schedule.
 Importing this module builds nothing: Dagster calls `defs` when it loads the code location, and
 only then is the config file read, found as the CLI finds it (`$TRACKERLAKE_CONFIG`, else
 ./trackerlake.yaml). Secrets are only read when a run starts.
-The CLI builds its own pipeline from the config it was given (`build_pipeline`).
+The CLI builds its own job from the config it was given (`run_job`).
+
+How the steps run comes from the config too (`run.max_processes`): one after another in
+the run's process, or each in a process of its own, the syncs at the same time (each writes only
+its source's landing). Dagster's k8s or celery executors take the same definitions: their
+executor and run launcher are set in the deployment (docs/scaling.md).
 """
 
 from __future__ import annotations
@@ -18,13 +23,14 @@ import dagster as dg
 from pipelines import config as config_module
 from pipelines.config import Config
 from pipelines.defs.checks import asset_checks
-from pipelines.defs.ingest import ingest_assets
+from pipelines.defs.ingest import ingest_assets, ingest_key
 from pipelines.defs.models import models_asset
 from pipelines.defs.publish import publish_asset
 from pipelines.defs.report import report_asset
-from pipelines.defs.resources import TrackerlakeSettings, WorkDatabase
+from pipelines.defs.resources import Landings, TrackerlakeSettings, WorkDatabase
 
 ALL_ASSETS = dg.AssetSelection.all()
+RUN_JOB = "trackerlake_run"  # the job `trackerlake run` executes
 
 # Ingest commits a transaction per page: DuckDB's default threshold would checkpoint every few
 # pages (10x the cost of the commit). A bounded memory limit keeps the model rebuild from letting
@@ -49,11 +55,52 @@ def build_pipeline(config: Config, config_path: Path, as_of: str | None = None) 
         checks=asset_checks(),
         resources={
             "settings": TrackerlakeSettings(config_path=str(config_path), as_of=as_of),
+            "landings": Landings(
+                directory=str(config.landing_directory), work_database=str(config.work_database)
+            ),
             "duckdb": WorkDatabase(
-                database=str(config.work_database), connection_config=WORK_DATABASE_SETTINGS
+                database=str(config.work_database),
+                connection_config=WORK_DATABASE_SETTINGS,
+                landing=str(config.landing_directory),
+                sources=[source.name for source in config.sources],
             ),
         },
     )
+
+
+def executor(config: Config) -> dg.ExecutorDefinition:
+    """`run.max_processes` 1: every step in the run's own process, one after another (no process
+    to start per step: the fastest run when little changed, and the least memory). More: up to that
+    many steps at once, each in a process of its own started from a server that imported the
+    pipeline once (forkserver), so a step starts in a fraction of a second rather than 1-3 s."""
+    if config.run.max_processes == 1:
+        return dg.in_process_executor
+    return dg.multiprocess_executor.configured(
+        {
+            "max_concurrent": config.run.max_processes,
+            "start_method": {"forkserver": {"preload_modules": ["pipelines.definitions"]}},
+        }
+    )
+
+
+def run_job(config_path: str, as_of: str, select: tuple[str, ...] = ()) -> dg.JobDefinition:
+    """The job of one `trackerlake run`: the selected sources' syncs (default all) and everything
+    downstream of them. Built from its arguments alone, so each step process of a multiprocess run
+    rebuilds it (`dg.build_reconstructable_job`)."""
+    path = Path(config_path)
+    config = config_module.load(path)
+    selection = ALL_ASSETS
+    if select:
+        keys = [ingest_key(name) for name in select]
+        selection = dg.AssetSelection.assets(*keys) | dg.AssetSelection.assets(*keys).downstream()
+    pipeline = build_pipeline(config, path, as_of)
+    return dg.Definitions(
+        assets=pipeline.assets,
+        asset_checks=pipeline.checks,
+        resources=pipeline.resources,
+        jobs=[dg.define_asset_job(RUN_JOB, selection=selection)],
+        executor=executor(config),
+    ).resolve_job_def(RUN_JOB)
 
 
 def build_definitions(config: Config, config_path: Path, as_of: str | None = None) -> dg.Definitions:
@@ -75,8 +122,7 @@ def build_definitions(config: Config, config_path: Path, as_of: str | None = Non
         asset_checks=pipeline.checks,
         schedules=[nightly],
         resources=pipeline.resources,
-        # DuckDB has one writer: run steps one after another in the run's process.
-        executor=dg.in_process_executor,
+        executor=executor(config),
     )
 
 

@@ -1,4 +1,5 @@
-"""One whole run in-process through Dagster, as `trackerlake run` and `trackerlake demo` do it.
+"""One whole run through Dagster, as `trackerlake run` and `trackerlake demo` do it: its steps one
+after another in this process, or each in a process of its own (`run.max_processes`).
 
 A run fails (exit 1) when a step failed or a source did not finish its sync (its `synced` check);
 it may still have published: a failed source keeps its last committed data and the models build
@@ -7,20 +8,24 @@ from it (see defs/ingest.py). It does not publish when a blocking data-quality c
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import dagster as dg
-import duckdb
 
-from pipelines import warehouse
+from pipelines import runlock, warehouse
 from pipelines.config import Config
-from pipelines.definitions import build_pipeline
-from pipelines.defs.ingest import SYNCED, ingest_key
+from pipelines.definitions import build_pipeline, run_job
+from pipelines.defs.ingest import SYNCED
 from pipelines.defs.models import ModelsFailed
 from pipelines.defs.publish import PUBLISHED
+from pipelines.defs.resources import RUN_LOCK
+from pipelines.landing import SourceFiles
 
 if TYPE_CHECKING:
     from dagster._utils.error import SerializableErrorInfo
@@ -28,6 +33,7 @@ if TYPE_CHECKING:
 # The CLI prints one line per failure (RunOutcome.failures); Dagster's console log would repeat
 # each with its traceback.
 QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+INSTANCE_PREFIX = "dagster-"  # a multiprocess run's Dagster instance, beside the working database
 
 
 @dataclass
@@ -55,13 +61,14 @@ def published_line(outcome: RunOutcome, warehouse: Path) -> str:
 
 
 def reset_cursors(config: Config, sources: list[str]) -> None:
-    """`--full-refresh`: forget the selected sources' cursors, so every stream is read from the start."""
-    path = config.work_database
-    if not path.exists():
-        return
-    with duckdb.connect(str(path)) as con:
-        if warehouse.table_exists(con, "ops.sync_state"):
-            con.execute("DELETE FROM ops.sync_state WHERE list_contains(?, source)", [sources])
+    """`--full-refresh`: forget the selected sources' cursors, so every stream is read from the
+    start. Each in its own landing (moved there first from a working database synced before
+    landings, so the move does not bring them back)."""
+    landing = SourceFiles(config.landing_directory, config.work_database)
+    for source in sources:
+        with landing.writer(source) as con:
+            if warehouse.table_exists(con, "ops.sync_state"):
+                con.execute("DELETE FROM ops.sync_state WHERE source = ?", [source])
 
 
 def execute(
@@ -71,24 +78,35 @@ def execute(
     select: list[str] | None = None,
     full_refresh: bool = False,
 ) -> RunOutcome:
-    """Ingest the selected sources (default all), rebuild every model, run the checks, publish."""
-    sources = select or [s.name for s in config.sources]
-    if full_refresh:
-        reset_cursors(config, sources)
-    pipeline = build_pipeline(config, config_path, as_of.isoformat())
-    selection = dg.AssetSelection.all()
-    if select:
-        keys = [ingest_key(name) for name in select]
-        selection = dg.AssetSelection.assets(*keys) | dg.AssetSelection.assets(*keys).downstream()
-    result = dg.materialize(
-        [*pipeline.assets, *pipeline.checks],
-        resources=pipeline.resources,
-        selection=selection,
-        run_config=QUIET,
-        raise_on_error=False,
-    )
+    """Ingest the selected sources (default all), rebuild every model, run the checks, publish;
+    under the warehouse's run lock (the caller's, when it holds it already)."""
+    with runlock.hold(config.work_database, run=uuid.uuid4().hex):
+        if full_refresh:
+            reset_cursors(config, select or [s.name for s in config.sources])
+        job = (str(config_path), as_of.isoformat(), tuple(select or ()))
+        tags = {RUN_LOCK: runlock.held_for(config.work_database) or ""}
+        assets = build_pipeline(config, config_path).assets
+        names = {a.op.name: a.key.to_user_string() for a in assets if len(a.keys) == 1}
+        if config.run.max_processes == 1:
+            result = run_job(*job).execute_in_process(run_config=QUIET, tags=tags, raise_on_error=False)
+            return outcome(result, names)
+        # Step processes rebuild the job from its arguments, and read and write the run's events in
+        # an instance on disk: under the working directory, for the run only. One left there was a
+        # killed run's (this run holds the lock).
+        for leftover in config.work_database.parent.glob(f"{INSTANCE_PREFIX}*"):
+            shutil.rmtree(leftover, ignore_errors=True)
+        with tempfile.TemporaryDirectory(prefix=INSTANCE_PREFIX, dir=config.work_database.parent) as home:
+            instance = dg.DagsterInstance.local_temp(home, overrides={"telemetry": {"enabled": False}})
+            reconstructable = dg.build_reconstructable_job(
+                "pipelines.definitions", "run_job", reconstructable_args=job
+            )
+            with dg.execute_job(reconstructable, instance, run_config=QUIET, tags=tags) as result:
+                return outcome(result, names)
+
+
+def outcome(result: dg.ExecuteInProcessResult | dg.ExecuteJobResult, assets: dict[str, str]) -> RunOutcome:
+    """What the run did, from its events; `assets` names the asset of each single-asset step."""
     # A step of one asset is named by it; the models' step names each failed model in its error.
-    assets = {asset.op.name: asset.key.to_user_string() for asset in pipeline.assets if len(asset.keys) == 1}
     # A step that failed, or the run's resources (the run lock held elsewhere, say) that did not start.
     errors = [
         (event.step_key or "run", innermost(event.event_specific_data.error))

@@ -136,18 +136,18 @@ def _set(con: duckdb.DuckDBPyConnection, name: str, value: object) -> None:
     con.execute(f"SET {sql_identifier(name)} = ?", [value])
 
 
-def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    """Whether `schema.table` exists in the connection's own database, as a table or a view (the
-    raw tables of landings a connection attached are views: pipelines/landing.py)."""
+def table_exists(con: duckdb.DuckDBPyConnection, table: str, database: str | None = None) -> bool:
+    """Whether `schema.table` exists in `database` (default the connection's own), as a table or a
+    view (the raw tables of landings a connection attached are views: pipelines/landing.py)."""
     schema, _, name = table.partition(".")
     ((count,),) = con.execute(
         """
         SELECT count(*) FROM (
             SELECT database_name, schema_name, table_name FROM duckdb_tables()
             UNION ALL SELECT database_name, schema_name, view_name FROM duckdb_views() WHERE NOT internal
-        ) WHERE database_name = current_database() AND schema_name = ? AND table_name = ?
+        ) WHERE database_name = coalesce(?, current_database()) AND schema_name = ? AND table_name = ?
         """,
-        [schema, name],
+        [database, schema, name],
     ).fetchall()
     return count > 0
 
@@ -451,13 +451,25 @@ def publish_changes(
     return Publication(warehouse, changed, kept, dropped)
 
 
+# A database's tables and (its own) views, as one relation.
+_RELATIONS = """
+    SELECT table_oid AS oid, database_name, schema_name, table_name AS name, sql, comment, temporary
+    FROM duckdb_tables()
+    UNION ALL
+    SELECT view_oid, database_name, schema_name, view_name, sql, comment, temporary
+    FROM duckdb_views() WHERE NOT internal
+"""
+
+
 def _tables(con: duckdb.DuckDBPyConnection, schemas: Collection[str] | None) -> list[str]:
-    """`schema.table` of the working database's tables in `schemas` (None: all), in a stable order."""
+    """`schema.table` of the working database's tables in `schemas` (None: all), in a stable order.
+    A view counts as a table: the landings' raw tables show there as views (pipelines/landing.py),
+    published as the tables they read."""
     rows = con.execute(
-        """
-        SELECT schema_name, table_name FROM duckdb_tables()
+        f"""
+        SELECT schema_name, name FROM ({_RELATIONS})
         WHERE database_name = current_database() AND NOT temporary
-        ORDER BY schema_name, table_name
+        ORDER BY schema_name, name
         """
     ).fetchall()
     return [f"{schema}.{table}" for schema, table in rows if schemas is None or schema in schemas]
@@ -470,11 +482,11 @@ def _fingerprint(con: duckdb.DuckDBPyConnection, table: str) -> str:
         f"SELECT count(*), sum(hash(t))::VARCHAR FROM {_quoted(table)} AS t"
     ).fetchall()
     ((definition,),) = con.execute(
-        """
+        f"""
         SELECT [t.sql, t.comment, (SELECT list(c.comment ORDER BY c.column_index)::VARCHAR
-                                   FROM duckdb_columns() c WHERE c.table_oid = t.table_oid)]::VARCHAR
-        FROM duckdb_tables() t
-        WHERE database_name = current_database() AND schema_name = ? AND table_name = ?
+                                   FROM duckdb_columns() c WHERE c.table_oid = t.oid)]::VARCHAR
+        FROM ({_RELATIONS}) t
+        WHERE database_name = current_database() AND schema_name = ? AND name = ?
         """,
         [schema, name],
     ).fetchall()
@@ -529,21 +541,19 @@ def _write_record(record: Path, warehouse: Path, tables: Mapping[str, str]) -> N
 def write_copy(con: duckdb.DuckDBPyConnection, path: Path, tables: Sequence[str]) -> None:
     """Write `tables` of the working database into the DuckDB file at `path`: created in the
     storage version older readers open, or else updated in its own."""
-    work = sql_identifier(con.execute("SELECT current_database()").fetchone()[0])
+    work = con.execute("SELECT current_database()").fetchone()[0]
     # The path as a parameter, absolute and of TYPE duckdb: whatever it holds (quotes, a prefix
-    # like `md:` that DuckDB would read as a remote database) it names a local DuckDB file. The
-    # working database's name comes from its file's, so it is quoted. An existing file keeps its
-    # storage version (attaching does not upgrade it).
+    # like `md:` that DuckDB would read as a remote database) it names a local DuckDB file. An
+    # existing file keeps its storage version (attaching does not upgrade it).
     con.execute(
         "ATTACH ? AS _publish (TYPE duckdb, STORAGE_VERSION ?)",
         [str(Path(path).absolute()), PUBLISH_STORAGE_VERSION],
     )
     try:
         for table in tables:
-            _copy_table(con, work, table)
+            copy_table(con, work, table, "_publish")
         con.execute("CHECKPOINT _publish")
     finally:
-        con.execute(f"USE {work}")
         con.execute("DETACH _publish")
     with open(path, "rb") as handle:
         os.fsync(handle.fileno())
@@ -554,34 +564,45 @@ def _quoted(table: str) -> str:
     return f"{sql_identifier(schema)}.{sql_identifier(name)}"
 
 
-def _copy_table(con: duckdb.DuckDBPyConnection, work: str, table: str) -> None:
-    """Replace `table` in _publish by the working database's: its definition (constraints
-    included), rows and comments, as COPY FROM DATABASE would copy them."""
+def copy_table(
+    con: duckdb.DuckDBPyConnection, work: str, table: str, into: str, source: str | None = None
+) -> None:
+    """Replace `table` in database `into` by database `work`'s (both attached to `con`): its
+    definition (constraints included), rows and comments, as COPY FROM DATABASE would copy them;
+    only the rows of `source` when given. Database names come from file names: quoted here."""
     schema, _, name = table.partition(".")
-    ((definition, comment),) = con.execute(
-        """
-        SELECT sql, comment FROM duckdb_tables()
-        WHERE database_name = current_database() AND schema_name = ? AND table_name = ?
+    ((definition, comment, view),) = con.execute(
+        f"""
+        SELECT sql, comment, oid IN (SELECT view_oid FROM duckdb_views()) FROM ({_RELATIONS})
+        WHERE database_name = ? AND schema_name = ? AND name = ?
         """,
-        [schema, name],
+        [work, schema, name],
     ).fetchall()
     columns = con.execute(
         """
         SELECT column_name, comment FROM duckdb_columns()
-        WHERE database_name = current_database() AND schema_name = ? AND table_name = ?
+        WHERE database_name = ? AND schema_name = ? AND table_name = ?
         """,
-        [schema, name],
+        [work, schema, name],
     ).fetchall()
-    target = f"_publish.{_quoted(table)}"
-    con.execute(f"CREATE SCHEMA IF NOT EXISTS _publish.{sql_identifier(schema)}")
+    target = f"{sql_identifier(into)}.{_quoted(table)}"
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {sql_identifier(into)}.{sql_identifier(schema)}")
     con.execute(f"DROP TABLE IF EXISTS {target}")
-    # The definition DuckDB stored names the table by schema only: run it with _publish current.
-    con.execute("USE _publish")
+    rows = f"SELECT * FROM {sql_identifier(work)}.{_quoted(table)}"
+    if view:  # a table of the rows it shows
+        con.execute(f"CREATE TABLE {target} AS {rows}")
+        return
+    # The definition DuckDB stored names the table by schema only: run it with `into` current.
+    current = sql_identifier(con.execute("SELECT current_database()").fetchone()[0])
+    con.execute(f"USE {sql_identifier(into)}")
     try:
         con.execute(definition)
     finally:
-        con.execute(f"USE {work}")
-    con.execute(f"INSERT INTO {target} SELECT * FROM {work}.{_quoted(table)}")
+        con.execute(f"USE {current}")
+    if source is None:
+        con.execute(f"INSERT INTO {target} {rows}")
+    else:
+        con.execute(f"INSERT INTO {target} {rows} WHERE source = ?", [source])
     if comment:
         con.execute(f"COMMENT ON TABLE {target} IS {sql_literal(comment)}")
     for column, text in columns:

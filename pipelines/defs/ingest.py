@@ -1,4 +1,7 @@
-"""One ingest asset per configured source: raw API records into the working database.
+"""One ingest asset per configured source: raw API records into the source's own landing.
+
+A step writes only its source's landing (raw tables, cursors, run log: pipelines/landing.py), so
+sync steps run at the same time in processes of their own, and never touch the working database.
 
 A source whose sync fails on the tracker's side (the HTTP client's bounded retries spent, an
 answer that makes no sense, a bug in its connector: `sync_source` turns each into a
@@ -18,7 +21,7 @@ from connectors.http import ConnectorError
 from connectors.source_config import SourceBase
 from pipelines import ingest, warehouse
 from pipelines.config import Config
-from pipelines.defs.resources import TrackerlakeSettings, WorkDatabase
+from pipelines.defs.resources import Landings, TrackerlakeSettings
 
 SYNCED = "synced"
 
@@ -53,10 +56,10 @@ def ingest_asset(source: SourceBase) -> dg.AssetsDefinition:
         check_specs=[synced],
     )
     def _ingest(
-        context: dg.AssetExecutionContext, settings: TrackerlakeSettings, duckdb: WorkDatabase
+        context: dg.AssetExecutionContext, settings: TrackerlakeSettings, landings: Landings
     ) -> dg.MaterializeResult:
         current = settings.load().source(source.name)
-        with duckdb.get_connection() as con:
+        with landings.writer(source.name) as con:
             try:
                 result = ingest.sync_source(con, current, context.run_id)
                 counts = {

@@ -1,7 +1,15 @@
-"""Resources injected by name: `settings` (config file and as_of) and `duckdb` (the working database)."""
+"""Resources injected by name: `settings` (config file and as_of), `landings` (each source's own
+landing, which its sync step writes) and `duckdb` (the working database the models build in).
+
+Each takes the warehouse's run lock when a run starts it: once per run with the in-process
+executor, once per step process with the multiprocess one. A step process of a run whose own
+process holds the lock goes ahead (`trackerlake run` names its run by the RUN_LOCK tag); any other
+run is refused. Parallel sync steps do not wait on each other: each writes only its own landing file,
+which DuckDB's own file lock keeps to one writer.
+"""
 
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,6 +21,16 @@ from pydantic import PrivateAttr
 from pipelines import config as config_module
 from pipelines import runlock
 from pipelines.config import Config
+from pipelines.landing import SourceFiles
+
+RUN_LOCK = "trackerlake/run_lock"  # a run's tag: who holds the run lock for it (runlock.hold's `run`)
+
+
+def hold_run_lock(stack: ExitStack, work_database: Path, context: dg.InitResourceContext) -> None:
+    """The run lock held until `stack` closes, for the run `context` belongs to."""
+    run = context.dagster_run.tags.get(RUN_LOCK, context.run_id) if context.dagster_run else None
+    work_database.parent.mkdir(parents=True, exist_ok=True)
+    stack.enter_context(runlock.hold(work_database, run=run))
 
 
 class TrackerlakeSettings(dg.ConfigurableResource):
@@ -32,14 +50,37 @@ class TrackerlakeSettings(dg.ConfigurableResource):
         return configured or datetime.now(UTC)
 
 
-class WorkDatabase(DuckDBResource):
-    """The pipeline's own DuckDB file (raw, ops, models). Only the run opens it; BI reads the published copy.
+class Landings(dg.ConfigurableResource):
+    """Each source's landing, a DuckDB file of its own under `directory` (pipelines/landing.py)."""
 
-    A run holds the warehouse's run lock while the resource lives (once per run with the in-process
-    executor), so a run Dagster launches and a `trackerlake run` never interleave their steps. It
-    also keeps one connection for the whole run: opening the file costs ~15 ms (its catalog is
-    read anew), which every asset and check used to pay, 114 times per run.
+    directory: str
+    work_database: str  # whose run lock a step holds, and where versions before landings synced
+
+    _lock: ExitStack = PrivateAttr(default_factory=ExitStack)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        hold_run_lock(self._lock, Path(self.work_database), context)
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        self._lock.close()
+
+    def writer(self, source: str) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
+        """The connection only `source`'s sync writes through."""
+        return SourceFiles(Path(self.directory), Path(self.work_database)).writer(source)
+
+
+class WorkDatabase(DuckDBResource):
+    """The pipeline's own DuckDB file (models, ops), where every source's landing shows as `raw.*`
+    views. Only the run opens it; BI reads the published copy.
+
+    A run holds the warehouse's run lock while the resource lives, so a run Dagster launches and a
+    `trackerlake run` never interleave their steps. It also keeps one connection for the whole run
+    (per step process): opening the file costs ~15 ms (its catalog is read anew), which every asset
+    and check used to pay, 114 times per run.
     """
+
+    landing: str | None = None  # the landings' directory (none: the connection attaches none)
+    sources: list[str] = []  # the configured sources, whose landings the connection attaches
 
     _lock: ExitStack = PrivateAttr(default_factory=ExitStack)
     _in_run: bool = PrivateAttr(default=False)
@@ -47,8 +88,7 @@ class WorkDatabase(DuckDBResource):
     _opened: ExitStack = PrivateAttr(default_factory=ExitStack)  # closes the run's connection
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        Path(self.database).parent.mkdir(parents=True, exist_ok=True)
-        self._lock.enter_context(runlock.hold(Path(self.database)))
+        hold_run_lock(self._lock, Path(self.database), context)
         self._in_run = True
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
@@ -89,6 +129,8 @@ class WorkDatabase(DuckDBResource):
         """
         with super().get_connection() as con:
             try:
+                if self.landing is not None:
+                    SourceFiles(Path(self.landing)).attach(con, self.sources)
                 yield con
             finally:
                 con.close()

@@ -7,14 +7,16 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.config import Config
+from pipelines.landing import landed
 from tests.pipeline.conftest import AS_OF, Harness
 
 RAW_TABLES = ("github_issues", "github_pull_requests", "github_milestones", "github_issue_events")
 
 
-def raw_fingerprint(database: Path, tables: tuple[str, ...] = RAW_TABLES) -> dict[str, tuple]:
-    """Row count and a hash of every raw row (synced_at included), per raw table."""
-    with duckdb.connect(str(database), read_only=True) as con:
+def raw_fingerprint(config: Config, tables: tuple[str, ...] = RAW_TABLES) -> dict[str, tuple]:
+    """Row count and a hash of every raw row (synced_at included), per raw table of the landings."""
+    with landed(config) as con:
         return {
             table: con.execute(
                 f"SELECT count(*), sum(hash(source, id, data::VARCHAR, synced_at, deleted_at)) FROM raw.{table}"
@@ -70,13 +72,13 @@ def test_first_run_omits_since(harness: Harness) -> None:
 
 def test_unchanged_second_run_costs_one_request_per_repo_and_stream(harness: Harness) -> None:
     harness.run()
-    before = raw_fingerprint(harness.config.work_database)
+    before = raw_fingerprint(harness.config)
     for _ in range(2):  # the second rerun asks the very same URLs again: all 304
         harness.server.reset_log()
         harness.run()
         counts = harness.requests_by_stream()
         assert len(counts) == 3 * 4 and max(counts.values()) == 1, counts
-        assert raw_fingerprint(harness.config.work_database) == before
+        assert raw_fingerprint(harness.config) == before
     assert {e["status"] for e in harness.github_log()} == {304}
 
 
@@ -157,7 +159,7 @@ def test_deleted_issue_leaves_the_marts_after_a_full_refresh_census(harness: Har
     harness.server.reset_log()
     harness.run(full_refresh=True)
     assert f"acme/web#{number}" not in work_item_keys(harness.config.warehouse)
-    with duckdb.connect(str(harness.config.work_database), read_only=True) as con:
+    with landed(harness.config) as con:
         kept = con.execute(
             "SELECT deleted_at IS NOT NULL FROM raw.github_issues WHERE data->>'number' = ? AND scope = 'acme/web'",
             [str(number)],

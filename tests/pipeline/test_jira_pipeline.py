@@ -36,8 +36,8 @@ def test_jira_milestones_carry_points_and_budget(harness: Harness) -> None:
 def test_unchanged_jira_second_run_is_one_search_per_project(harness: Harness) -> None:
     harness.run()
     before = (
-        raw_fingerprint(harness.config.work_database, JIRA_RAW),
-        raw_fingerprint(harness.config.work_database),
+        raw_fingerprint(harness.config, JIRA_RAW),
+        raw_fingerprint(harness.config),
     )
     harness.server.reset_log()
     harness.run()
@@ -46,8 +46,8 @@ def test_unchanged_jira_second_run_is_one_search_per_project(harness: Harness) -
     changelogs = [e for e in jira if "changelog" in e["path"]]
     assert len(searches) == 2 and not changelogs  # PAY and WEB
     assert (
-        raw_fingerprint(harness.config.work_database, JIRA_RAW),
-        raw_fingerprint(harness.config.work_database),
+        raw_fingerprint(harness.config, JIRA_RAW),
+        raw_fingerprint(harness.config),
     ) == before
 
 

@@ -70,8 +70,54 @@ def test_sources_sync_in_parallel_processes_into_their_own_landing(
         with pytest.raises(duckdb.Error, match="read-only"):
             con.execute(f"DELETE FROM landing_0.raw.{table}")
     assert set(by_source) == set(names) and all(n > 0 for n in by_source.values())
-    # The same marts as the shared writer's run on the same organisation.
+    # The same marts as `trackerlake run`'s on the same organisation.
     harness.run()
     with duckdb.connect(str(harness.config.work_database), read_only=True) as con:
         shared = dict(con.execute("SELECT source, count(*) FROM marts.work_items GROUP BY 1").fetchall())
     assert by_source == shared
+
+
+def raw_counts(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], int]:
+    """Rows per (raw table, source) of the connection's own database (tables, not views)."""
+    counts: dict[tuple[str, str], int] = {}
+    for (table,) in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'raw'"
+    ).fetchall():
+        for source, rows in con.execute(f"SELECT source, count(*) FROM raw.{table} GROUP BY 1").fetchall():
+            counts[(table, source)] = rows
+    return counts
+
+
+def test_a_working_database_synced_before_landings_moves_into_them_once(harness: Harness) -> None:
+    """An upgrade: every source synced into the working database itself, as versions before
+    landings did. The next run moves each source's rows and cursors into its landing and syncs
+    incrementally from them (GitHub: one request per repo and stream, issues since the cursor)."""
+    work = harness.config.work_database
+    work.parent.mkdir(parents=True)
+    with duckdb.connect(str(work)) as con:
+        for source in harness.config.sources:
+            ingest.sync_source(con, source, "before-landings")
+        before = raw_counts(con)
+        cursors = con.execute(
+            "SELECT source, scope, stream, state FROM ops.sync_state ORDER BY ALL"
+        ).fetchall()
+    assert {source for _, source in before} == {source.name for source in harness.config.sources}
+
+    harness.server.reset_log()
+    harness.run()
+    counts = harness.requests_by_stream()
+    assert len(counts) == 3 * 4 and max(counts.values()) == 1, counts
+    issues = [e for e in harness.github_log() if e["path"].endswith("/issues")]
+    assert len(issues) == 3 and all("since" in e["query"] for e in issues)  # from the moved cursors
+    landing = SourceFiles(harness.config.landing_directory)
+    for source in harness.config.sources:
+        with duckdb.connect(str(landing.path(source.name)), read_only=True) as con:
+            mine = {key: n for key, n in before.items() if key[1] == source.name}
+            assert raw_counts(con) == mine
+    with duckdb.connect(str(work), read_only=True) as con:
+        assert raw_counts(con) == {}  # the raw tables went: raw.* are the landings' views
+        runs = con.execute("SELECT run_id, count(*) FROM ops.sync_runs GROUP BY 1 ORDER BY 1").fetchall()
+        after = con.execute("SELECT source, scope, stream FROM ops.sync_state ORDER BY ALL").fetchall()
+    sources = len(harness.config.sources)
+    assert sorted(n for _, n in runs) == [sources, sources] and ("before-landings", sources) in runs
+    assert after == [cursor[:3] for cursor in cursors]

@@ -40,7 +40,9 @@ def test_a_failing_model_fails_alone_and_is_named(tmp_path: Path, monkeypatch: p
         [model_defs.models_asset(config)],
         resources={
             "settings": TrackerlakeSettings(config_path=str(path), as_of="2026-01-01"),
-            "duckdb": WorkDatabase(database=str(config.work_database)),
+            "duckdb": WorkDatabase(
+                database=str(config.work_database), landing=str(config.landing_directory), sources=["gh"]
+            ),
         },
         raise_on_error=False,
     )

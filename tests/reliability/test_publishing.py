@@ -17,6 +17,7 @@ import pytest
 
 from pipelines.cli import main
 from pipelines.demo import EMAIL_ENV, TOKEN_ENV
+from pipelines.landing import SourceFiles
 from tests.reliability.conftest import FIGURES, LONG
 from tests.reliability.crashes import run_subprocess
 from tests.reliability.lab import Lab
@@ -100,9 +101,10 @@ def test_published_file_opens_in_duckdb_1_1(lab: Lab, tmp_path: Path) -> None:
 
 
 def test_failed_blocking_check_keeps_yesterdays_file(lab: Lab, capsys: pytest.CaptureFixture[str]) -> None:
-    """Last in this module: it leaves the working database with a duplicate work item."""
+    """Last in this module: it leaves GitHub's landing with a duplicate record (a duplicate work item)."""
     before = hashlib.sha256(lab.warehouse.read_bytes()).hexdigest()
-    with duckdb.connect(str(lab.work_database)) as con:
+    github = next(source.name for source in lab.config.sources if source.type == "github")
+    with duckdb.connect(str(SourceFiles(lab.config.landing_directory).path(github))) as con:
         con.execute(
             "INSERT INTO raw.github_issues SELECT * FROM raw.github_issues WHERE deleted_at IS NULL LIMIT 1"
         )

@@ -13,6 +13,7 @@ import duckdb
 import pytest
 from dagster_shared.serdes import serialize_value
 
+from pipelines import run as run_module
 from pipelines.demo import EMAIL_ENV, TOKEN_ENV
 from tests.reliability.conftest import FIGURES
 from tests.reliability.crashes import run_subprocess
@@ -34,14 +35,13 @@ def test_planted_secrets_appear_nowhere(tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.setenv(TOKEN_ENV, TOKEN)
     monkeypatch.setenv(EMAIL_ENV, EMAIL)
     events: list[dg.DagsterEvent] = []
-    materialize = dg.materialize
+    summarise = run_module.outcome
 
-    def recording(*args: object, **kwargs: object) -> dg.ExecuteInProcessResult:
-        result = materialize(*args, **kwargs)
+    def recording(result: dg.ExecuteInProcessResult, assets: dict[str, str]) -> run_module.RunOutcome:
         events.extend(result.all_events)
-        return result
+        return summarise(result, assets)
 
-    monkeypatch.setattr(dg, "materialize", recording)
+    monkeypatch.setattr(run_module, "outcome", recording)
     with Lab(tmp_path, SPEC, scale=0.3, max_retries=1) as lab:
         outcome = lab.run()  # in-process: its Dagster events are kept
         ended = run_subprocess(lab, None, env=dict(os.environ))  # `trackerlake run`: its output is kept
@@ -64,7 +64,8 @@ def test_planted_secrets_appear_nowhere(tmp_path: Path, monkeypatch: pytest.Monk
         "dagster events": leaks("\n".join(serialize_value(event) for event in events)),
     }
     found |= {str(path): leaks(path.read_bytes()) for path in tmp_path.rglob("*") if path.is_file()}
-    found |= {f"{db.name} rows": rows_with_secrets(db) for db in (lab.work_database, lab.warehouse)}
+    databases = (lab.work_database, lab.warehouse, *lab.config.landing_directory.glob("*.duckdb"))
+    found |= {f"{db.name} rows": rows_with_secrets(db) for db in databases}
     assert {where: secrets for where, secrets in found.items() if secrets} == {}
 
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
 import pytest
 
+from pipelines.landing import landed
 from tests.reliability import tally, truth
 from tests.reliability.conftest import FIGURES, LONG
 from tests.reliability.lab import Lab
@@ -52,7 +52,7 @@ def test_runs_under_faults_converge(nights: Nights, tmp_path: Path, secrets_env:
                 )
                 outcome = lab.run(full_refresh=refresh)
                 assert outcome.success and outcome.published, outcome.failures
-                violations = truth.cursor_violations(lab.work_database, lab.org)
+                violations = truth.cursor_violations(lab.config, lab.org)
                 FIGURES.cursor_violations += len(violations)
                 assert violations == [], f"night {night}: {violations[:5]}"
             with lab.calm():
@@ -96,14 +96,14 @@ def test_a_persisting_fault_fails_its_source_alone(
                 assert lab.run().success  # yesterday
             lab.churn()
             outcome = lab.run()
-            with duckdb.connect(str(lab.work_database), read_only=True) as con:
+            with landed(lab.config) as con:
                 runs = dict(
                     con.execute(
                         "SELECT source, status || coalesce(': ' || error, '') FROM ops.sync_runs WHERE run_id = ?",
                         [outcome.run_id],
                     ).fetchall()
                 )
-            violations = truth.cursor_violations(lab.work_database, lab.org)
+            violations = truth.cursor_violations(lab.config, lab.org)
             FIGURES.cursor_violations += len(violations)
             with lab.calm():
                 healed = lab.run()

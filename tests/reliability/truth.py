@@ -16,6 +16,8 @@ import duckdb
 
 from connectors.base import parse_time, resume_from
 from emulators.org import Org
+from pipelines.config import Config
+from pipelines.landing import landed
 
 Item = tuple[str, str]  # (title, status)
 
@@ -71,14 +73,21 @@ def compare(database: Path, org: Org) -> Comparison:
     )
 
 
-def count_duplicates(con: duckdb.DuckDBPyConnection) -> int:
-    """Extra copies: of a work item id, of a raw record (source, id), of a cursor (source, scope, stream).
+def count_duplicates(
+    con: duckdb.DuckDBPyConnection, schemas: tuple[str, ...] = ("marts", "ops", "raw")
+) -> int:
+    """Extra copies in `schemas`: of a work item id, of a raw record (source, id), of a cursor
+    (source, scope, stream). Raw tables may be views (the landings', pipelines/landing.py).
 
     Tables not built yet (a run killed in its first sync) have none.
     """
     tables = {
         f"{schema}.{table}"
-        for schema, table in con.execute("SELECT schema_name, table_name FROM duckdb_tables()").fetchall()
+        for schema, table in con.execute(
+            "SELECT schema_name, table_name FROM duckdb_tables() UNION ALL "
+            "SELECT schema_name, view_name FROM duckdb_views() WHERE NOT internal"
+        ).fetchall()
+        if schema in schemas
     }
     keys = {"marts.work_items": "work_item_id", "ops.sync_state": "(source, scope, stream)"}
     keys |= {table: "(source, id)" for table in tables if table.startswith("raw.")}
@@ -89,7 +98,7 @@ def count_duplicates(con: duckdb.DuckDBPyConnection) -> int:
     )
 
 
-def cursor_violations(work_database: Path, org: Org, overlap_minutes: float = 10) -> list[str]:
+def cursor_violations(config: Config, org: Org, overlap_minutes: float = 10) -> list[str]:
     """Issues the next run would not read again although raw lacks them or holds an older version.
 
     The next run reads from where each committed state says (`resume_from` its cursor and read
@@ -97,10 +106,12 @@ def cursor_violations(work_database: Path, org: Org, overlap_minutes: float = 10
     raw as it is now, or it is lost. (An issue updated later is read next run: that is what the
     overlap and the cursor are for.)
     """
-    with duckdb.connect(str(work_database), read_only=True) as con:
+    with landed(config) as con:
         tables = {
             row[0]
-            for row in con.execute("SELECT schema_name || '.' || table_name FROM duckdb_tables()").fetchall()
+            for row in con.execute(
+                "SELECT schema_name || '.' || view_name FROM duckdb_views() WHERE NOT internal"
+            ).fetchall()
         }
         resumes = {
             (source_type, scope): resume_from(cursor, read_at, overlap_minutes)
