@@ -7,13 +7,12 @@ lands in `ops.sync_runs` and is raised to the caller, which goes on with the oth
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import queue
 import threading
 import time
 import traceback
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -98,6 +97,32 @@ class _Census:
     present: set[str]
 
 
+class _Budget:
+    """Bytes of JSON the fetch threads may hold queued or in the writer's batch: a fetch thread
+    waits for the writer to commit before it queues more. Counted in bytes, not pages: a page of
+    pull requests holds ten times the JSON of a page of events."""
+
+    def __init__(self, limit: int) -> None:
+        self._free = self._limit = limit
+        self._freed = threading.Condition()
+
+    def take(self, size: int, stop: threading.Event) -> bool:
+        """Wait until `size` bytes are free (a page larger than the whole budget: until all are);
+        False when `stop` is set meanwhile."""
+        with self._freed:
+            while not stop.is_set():
+                if self._free >= min(size, self._limit):
+                    self._free -= size
+                    return True
+                self._freed.wait(0.1)  # and look at `stop` again
+            return False
+
+    def give(self, size: int) -> None:
+        with self._freed:
+            self._free += size
+            self._freed.notify_all()
+
+
 def _fetch_scope(
     connector: Connector,
     scope: str,
@@ -105,12 +130,13 @@ def _fetch_scope(
     tables: dict[str, str],
     census: bool,
     out: queue.Queue,
+    budget: _Budget,
     stop: threading.Event,
 ) -> None:
     """One scope's streams, in order, page by page onto `out`; then its census when one is due.
 
     Runs on a network thread: it never touches DuckDB, but turns each page into rows ready to land
-    while the writer is busy in DuckDB. The bounded queue makes it wait for the writer, so memory
+    while the writer is busy in DuckDB. The byte budget makes it wait for the writer, so memory
     stays flat however large the scope. Always ends with one `_ScopeDone`.
     """
     error: BaseException | None = None
@@ -119,9 +145,10 @@ def _fetch_scope(
             if stop.is_set():
                 return
             for page in connector.read(scope, stream, states[stream.name]):
-                if stop.is_set():
+                landed = _landed(connector, tables[stream.name], scope, stream, page)
+                if not budget.take(landed.size, stop):
                     return
-                out.put(_landed(connector, tables[stream.name], scope, stream, page))
+                out.put(landed)
         if census and not stop.is_set():
             out.put(_Census(scope, connector.census(scope)))
     except BaseException as exc:  # handed to the writer, which stops the others and reports it
@@ -136,8 +163,9 @@ def _fetch_scope(
 # sync to 402 MiB (against ~520) but took 1.63x the bare loop at 100k (145 CPU s against 106).
 BATCH_ROWS, BATCH_BYTES = 5000, 8 * 2**20
 BATCH_SECONDS = 0.25
-# Pages waiting for the writer (their records already JSON): enough to ride out a checkpoint.
-QUEUED_PAGES = 16
+# JSON the fetch threads may have waiting for the writer or in its batch: a batch being committed
+# and the next one gathering, so fetching goes on while the writer is in DuckDB.
+QUEUED_BYTES = 2 * BATCH_BYTES
 # The writer appends small batches and probes the raw tables by key: DuckDB needs little memory
 # for that, and its cache must not grow with the raw tables (ingest memory stays flat). One
 # DuckDB thread leaves the other core to the fetch threads; checkpoints come every 64 MB of WAL.
@@ -218,20 +246,20 @@ def _sync(
             for scope in scopes
         }
         due = {s for s in scopes if s not in fresh and census_due(con, source, s)}
-        out: queue.Queue = queue.Queue(maxsize=QUEUED_PAGES)
+        out: queue.Queue = queue.Queue()  # bounded by the budget
+        budget = _Budget(QUEUED_BYTES)
         stop = threading.Event()
         with ThreadPoolExecutor(
             max_workers=source.concurrency, thread_name_prefix=f"fetch-{source.name}"
         ) as pool:
-            fetches = [
-                pool.submit(_fetch_scope, connector, scope, states[scope], tables, scope in due, out, stop)
-                for scope in scopes
-            ]
+            for scope in scopes:
+                pool.submit(
+                    _fetch_scope, connector, scope, states[scope], tables, scope in due, out, budget, stop
+                )
             try:
-                failure = _write(con, connector, source.name, out, len(scopes), stop, result)
+                failure = _write(con, connector, source.name, out, budget, len(scopes), stop, result)
             except BaseException:
-                stop.set()  # the writer itself failed: the fetch threads stop at their next page,
-                _release(out, fetches)  # once the queue lets go of the one they are putting
+                stop.set()  # the writer itself failed: the fetch threads stop at their next page
                 raise
         if failure is not None:
             if not isinstance(failure, Exception):
@@ -250,6 +278,7 @@ def _write(
     connector: Connector,
     source: str,
     out: queue.Queue,
+    budget: _Budget,
     pending: int,
     stop: threading.Event,
     result: SyncResult,
@@ -262,7 +291,8 @@ def _write(
     failure: BaseException | None = None
     while pending:
         pages: list[warehouse.LandedPage] = []
-        for item in _queued(out):
+        items = _queued(out)
+        for item in items:
             if failure is not None:  # drop what comes after a failure; count the threads out
                 pending -= isinstance(item, _ScopeDone)
                 continue
@@ -280,14 +310,8 @@ def _write(
                 result.deleted += mark_census(con, connector, source, item.scope, item.present)
         if failure is None:
             _commit(con, source, pages, result)
+        budget.give(sum(item.size for item in items if isinstance(item, warehouse.LandedPage)))
     return failure
-
-
-def _release(out: queue.Queue, fetches: list[Future]) -> None:
-    """Empty the queue until every fetch thread has ended, so none waits forever to put a page."""
-    while not all(fetch.done() for fetch in fetches):
-        with contextlib.suppress(queue.Empty):
-            out.get(timeout=0.05)
 
 
 def _queued(out: queue.Queue) -> list[Any]:

@@ -63,7 +63,7 @@ def test_a_request_past_the_limit_is_refused_with_retry_after() -> None:
 
 @pytest.mark.timeout(60)
 def test_a_failing_writer_stops_the_fetch_threads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Fetch threads blocked on a full queue are let go when the writer fails: no hang."""
+    """Fetch threads waiting for the writer (a byte budget of one page) are let go when it fails."""
     org = generate_org(seed=7, scale=0.3)
     commits = []
 
@@ -73,6 +73,7 @@ def test_a_failing_writer_stops_the_fetch_threads(tmp_path: Path, monkeypatch: p
 
     monkeypatch.setenv("GH_TOKEN", "t")
     monkeypatch.setattr(warehouse, "commit_pages", full_disk)
+    monkeypatch.setattr(ingest, "QUEUED_BYTES", 1)
     with EmulatorServer(org) as server:
         source = three_repos(server, per_page=5)
         with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
@@ -81,3 +82,27 @@ def test_a_failing_writer_stops_the_fetch_threads(tmp_path: Path, monkeypatch: p
             status, error = con.execute("SELECT status, error FROM ops.sync_runs").fetchone()
     assert len(commits) == 1
     assert status == "failed" and error.startswith("interrupted: OSError")
+
+
+def test_the_fetch_threads_wait_for_the_writer_past_the_byte_budget(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A budget of one byte lets one page at a time be queued or in the writer's hands: each
+    commit lands one page, however fast the three threads fetch (unbounded, they queue dozens)."""
+    org = generate_org(seed=7, scale=0.3)
+    batches: list[int] = []
+    commit = warehouse.commit_pages
+
+    def counted(con: duckdb.DuckDBPyConnection, source: str, pages: list, at: object) -> dict[str, int]:
+        batches.append(len(pages))
+        time.sleep(0.01)  # a slow writer: the threads would queue pages meanwhile
+        return commit(con, source, pages, at)
+
+    monkeypatch.setenv("GH_TOKEN", "t")
+    monkeypatch.setattr(warehouse, "commit_pages", counted)
+    monkeypatch.setattr(ingest, "QUEUED_BYTES", 1)
+    with EmulatorServer(org) as server, duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        result = ingest.sync_source(con, three_repos(server, per_page=20), "run-1")
+        landed = con.execute("SELECT count(*) FROM raw.github_issues").fetchone()[0]
+    assert result.error is None and landed == result.records["issues"] > 100
+    assert len(batches) > 20 and set(batches) == {1}
