@@ -8,16 +8,17 @@ string and the S3 credentials are read from the variables the config names when 
 attached, the credentials given to DuckDB as a temporary secret of the session (never written to
 a file or the catalog), and none is ever printed: an error that quotes one is rewritten.
 
-DuckDB versions. DuckLake and the PostgreSQL client are DuckDB extensions; offline, they come only
-as pip packages (`duckdb-extension-ducklake`, `duckdb-extension-postgres-scanner`), built for DuckDB
-1.5.5 at the newest, and an extension loads only into the DuckDB it was built for. The pipeline
-needs DuckDB 2 (its models' SQL relies on 2.0's precedence of `->>`, publishing on parameters in
-ATTACH). So the lake's steps run on DuckDB 1.5.5 in a venv of their own (`.venv-lakehouse`, built
-by `make test-lakehouse`) and hand DuckDB files to the pipeline's: DuckDB 2 reads a file 1.5
-wrote, and 1.5 reads the published warehouse (written in the v1.1.0 format for BI tools).
-docs/scaling.md says why these versions, and what was tried.
+DuckDB versions. DuckLake, the PostgreSQL client and httpfs (S3) are DuckDB extensions; offline,
+they come only as pip packages (`duckdb-extension-ducklake`, `-postgres-scanner`, `-httpfs`),
+built for DuckDB 1.5.5 at the newest, and an extension loads only into the DuckDB it was built
+for. The pipeline needs DuckDB 2 (its models' SQL relies on 2.0's precedence of `->>`, publishing
+on parameters in ATTACH). So the lake's steps run on DuckDB 1.5.5 in a venv of their own
+(`.venv-lakehouse`, built by `make test-lakehouse`) and hand DuckDB files to the pipeline's:
+DuckDB 2 reads a file 1.5 wrote, and 1.5 reads the published warehouse (written in the v1.1.0
+format for BI tools). docs/scaling.md says why these versions, and what was tried.
 
-The steps, each a command (`python -m pipelines.lakehouse STEP --config FILE`):
+The steps, each a command (`python -m pipelines.lakehouse STEP --config FILE`; as Dagster assets
+in pipelines/lakehouse_defs.py, which launches them through Dagster Pipes):
 - `init`: create the catalog once, before writers start (first attaches racing each other
   collide creating the metadata tables).
 - `land --source NAME`: sync one source into its stage file (a local DuckDB file, committed page
