@@ -34,6 +34,9 @@ if TYPE_CHECKING:
 # each with its traceback.
 QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 INSTANCE_PREFIX = "dagster-"  # a multiprocess run's Dagster instance, beside the working database
+# Its settings: the step processes' own messages ("Executing step ... in subprocess") go to the
+# console at this level, whatever the run's config says; and nothing is sent or written elsewhere.
+INSTANCE = {"python_logs": {"python_log_level": "CRITICAL"}, "telemetry": {"enabled": False}}
 
 
 @dataclass
@@ -96,7 +99,7 @@ def execute(
         for leftover in config.work_database.parent.glob(f"{INSTANCE_PREFIX}*"):
             shutil.rmtree(leftover, ignore_errors=True)
         with tempfile.TemporaryDirectory(prefix=INSTANCE_PREFIX, dir=config.work_database.parent) as home:
-            instance = dg.DagsterInstance.local_temp(home, overrides={"telemetry": {"enabled": False}})
+            instance = dg.DagsterInstance.local_temp(home, overrides=INSTANCE)
             reconstructable = dg.build_reconstructable_job(
                 "pipelines.definitions", "run_job", reconstructable_args=job
             )
