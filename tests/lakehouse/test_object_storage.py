@@ -23,14 +23,14 @@ SECRET_ENV = "TRACKERLAKE_TEST_S3_SECRET"
 PREFIX = "trackerlake/"
 
 
-def s3_keys(server: S3Server, bucket: str) -> dict[str, Any]:
-    """The lakehouse keys putting the data under PREFIX in `bucket` on moto's server."""
+def s3_keys(endpoint: str, bucket: str) -> dict[str, Any]:
+    """The lakehouse keys putting the data under PREFIX in `bucket` on the S3 server at `endpoint`."""
     return {
         "data_path": f"s3://{bucket}/{PREFIX}",
         "s3": {
             "key_id_env": KEY_ID_ENV,
             "secret_env": SECRET_ENV,
-            "endpoint": server.endpoint,
+            "endpoint": endpoint,
             "url_style": "path",
             "use_ssl": False,
         },
@@ -49,7 +49,7 @@ def bucket(s3: S3Server, monkeypatch: pytest.MonkeyPatch) -> str:
 
 @pytest.fixture
 def lake_storage(s3: S3Server, bucket: str) -> dict[str, Any]:
-    return s3_keys(s3, bucket)
+    return s3_keys(s3.endpoint, bucket)
 
 
 @pytest.fixture
@@ -119,7 +119,7 @@ def test_the_s3_keys_are_checked_with_one_line_naming_the_key(
 
 
 def test_a_table_round_trips_with_its_data_in_the_bucket(s3: S3Server, bucket: str, tmp_path: Path) -> None:
-    config = lake_config(tmp_path, {"catalog": "duckdb", **s3_keys(s3, bucket)})
+    config = lake_config(tmp_path, {"catalog": "duckdb", **s3_keys(s3.endpoint, bucket)})
     assert round_trip(config) == ROWS
     # The first 1000 rows in one Parquet file in the bucket, under the prefix; nothing on disk
     # but the catalog file.
@@ -132,7 +132,7 @@ def test_an_unset_s3_variable_is_named(
     s3: S3Server, bucket: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv(SECRET_ENV)
-    config = lake_config(tmp_path, {"catalog": "duckdb", **s3_keys(s3, bucket)})
+    config = lake_config(tmp_path, {"catalog": "duckdb", **s3_keys(s3.endpoint, bucket)})
     with pytest.raises(
         lakehouse.LakehouseError,
         match=f"lakehouse.s3.secret_env: environment variable {SECRET_ENV} is not set",
@@ -201,3 +201,20 @@ def test_a_wrong_secret_is_refused_by_s3_and_never_shown(lake: Lake, monkeypatch
     assert wrong not in ended.stdout + ended.stderr
     for secret in lake.secrets:
         assert secret not in ended.stdout + ended.stderr
+
+
+def test_a_message_quoting_a_credential_shows_its_variable_instead(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(KEY_ID_ENV, "AKIAEXAMPLE")
+    monkeypatch.setenv(SECRET_ENV, "wJalr/EXAMPLE+KEY")
+    monkeypatch.setenv("TRACKERLAKE_TEST_LAKE_DSN", "host=db user=lake password=pw")
+    lake = config_module.Lakehouse.model_validate(
+        {
+            "catalog": "postgres",
+            "dsn_env": "TRACKERLAKE_TEST_LAKE_DSN",
+            **s3_keys("127.0.0.1:9000", "lake-bucket"),
+        }
+    )
+    message = "at host=db user=lake password=pw: key AKIAEXAMPLE, secret wJalr/EXAMPLE+KEY refused"
+    assert lakehouse.redact(message, lakehouse.secrets(lake)) == (
+        f"at $TRACKERLAKE_TEST_LAKE_DSN: key ${KEY_ID_ENV}, secret ${SECRET_ENV} refused"
+    )
