@@ -26,6 +26,7 @@ DEFAULT_CONFIG = Path("trackerlake.yaml")
 # Unicode categories refused in every string: controls (a newline, an escape), lone surrogates,
 # and the line and paragraph separators that split a line like a newline does.
 UNPRINTABLE = {"Cc", "Cs", "Zl", "Zp"}
+EXECUTOR = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*")
 
 
 class ConfigError(ValueError):
@@ -100,6 +101,16 @@ class Run(Strict):
     multiprocess executor), so the sources' syncs overlap, each into its own landing."""
 
     max_processes: int = count(1, low=1, high=256)
+    # A Dagster executor by `module:name` (dagster_k8s:k8s_job_executor, say), in place of the
+    # two above; its settings come from the run's config (`execution: config:`).
+    executor: str | None = None
+
+    @field_validator("executor")
+    @classmethod
+    def _executor(cls, value: str | None) -> str | None:
+        if value is not None and not EXECUTOR.fullmatch(value):
+            raise ValueError("not module:name of a Dagster executor, e.g. dagster_k8s:k8s_job_executor")
+        return value
 
 
 class Publish(Strict):

@@ -9,19 +9,20 @@ The CLI builds its own job from the config it was given (`run_job`).
 
 How the steps run comes from the config too (`run.max_processes`): one after another in
 the run's process, or each in a process of its own, the syncs at the same time (each writes only
-its source's landing). Dagster's k8s or celery executors take the same definitions: their
-executor and run launcher are set in the deployment (docs/scaling.md).
+its source's landing). `run.executor` names another Dagster executor (k8s, celery) for the same
+definitions; its settings and the run launcher are the deployment's (docs/scaling.md).
 """
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
 
 from pipelines import config as config_module
-from pipelines.config import Config
+from pipelines.config import Config, ConfigError
 from pipelines.defs.checks import asset_checks
 from pipelines.defs.ingest import ingest_assets, ingest_key
 from pipelines.defs.models import models_asset
@@ -68,11 +69,21 @@ def build_pipeline(config: Config, config_path: Path, as_of: str | None = None) 
     )
 
 
-def executor(config: Config) -> dg.ExecutorDefinition:
-    """`run.max_processes` 1: every step in the run's own process, one after another (no process
-    to start per step: the fastest run when little changed, and the least memory). More: up to that
+def executor(config: Config, config_path: Path) -> dg.ExecutorDefinition:
+    """`run.executor` when named (k8s, celery: configured by the run's config). Else
+    `run.max_processes` 1: every step in the run's own process, one after another (no process to
+    start per step: the fastest run when little changed, and the least memory). More: up to that
     many steps at once, each in a process of its own started from a server that imported the
-    pipeline once (forkserver), so a step starts in a fraction of a second rather than 1-3 s."""
+    pipeline once (forkserver), so a step starts without importing Dagster again."""
+    if config.run.executor:
+        module, _, name = config.run.executor.partition(":")
+        try:
+            named = getattr(importlib.import_module(module), name)
+        except (ImportError, AttributeError) as exc:
+            raise ConfigError(f"{config_path}: run.executor: {config.run.executor}: {exc}") from None
+        if not isinstance(named, dg.ExecutorDefinition):
+            raise ConfigError(f"{config_path}: run.executor: {config.run.executor} is not a Dagster executor")
+        return named
     if config.run.max_processes == 1:
         return dg.in_process_executor
     return dg.multiprocess_executor.configured(
@@ -99,7 +110,7 @@ def run_job(config_path: str, as_of: str, select: tuple[str, ...] = ()) -> dg.Jo
         asset_checks=pipeline.checks,
         resources=pipeline.resources,
         jobs=[dg.define_asset_job(RUN_JOB, selection=selection)],
-        executor=executor(config),
+        executor=executor(config, path),
     ).resolve_job_def(RUN_JOB)
 
 
@@ -122,7 +133,7 @@ def build_definitions(config: Config, config_path: Path, as_of: str | None = Non
         asset_checks=pipeline.checks,
         schedules=[nightly],
         resources=pipeline.resources,
-        executor=executor(config),
+        executor=executor(config, config_path),
     )
 
 

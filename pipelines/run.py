@@ -90,8 +90,9 @@ def execute(
         tags = {RUN_LOCK: runlock.held_for(config.work_database) or ""}
         assets = build_pipeline(config, config_path).assets
         names = {a.op.name: a.key.to_user_string() for a in assets if len(a.keys) == 1}
-        if config.run.max_processes == 1:
-            result = run_job(*job).execute_in_process(run_config=QUIET, tags=tags, raise_on_error=False)
+        built = run_job(*job)  # also where step processes rebuild it: a bad run.executor stops here
+        if config.run.max_processes == 1 and not config.run.executor:
+            result = built.execute_in_process(run_config=QUIET, tags=tags, raise_on_error=False)
             return outcome(result, names)
         # Step processes rebuild the job from its arguments, and read and write the run's events in
         # an instance on disk: under the working directory, for the run only. One left there was a

@@ -66,10 +66,13 @@ def small_org(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Org, EmulatorSe
         yield server.org, server
 
 
-def configured(org: Org, url: str, where: Path, processes: int, dead: str | None = None) -> Config:
-    """A config under `where` with `run.max_processes`; the source of type `dead` on a dead port."""
+def configured(
+    org: Org, url: str, where: Path, processes: int = 1, dead: str | None = None, executor: str | None = None
+) -> Config:
+    """A config under `where` with `run.max_processes` (or `run.executor`); the source of type
+    `dead` on a dead port."""
     raw = emulator_config(org, url, where / "published" / "trackerlake.duckdb", where / "work")
-    raw["run"] = {"max_processes": processes}
+    raw["run"] = {"max_processes": processes} if executor is None else {"executor": executor}
     for source in raw["sources"]:
         if source["type"] == dead:
             source["base_url"] = DEAD
@@ -124,9 +127,13 @@ def test_syncs_overlap_in_processes_of_their_own_and_publish_the_same_marts(
     assert overlapping, runs
 
 
-def test_a_source_on_a_dead_port_fails_alone(small_org: tuple[Org, EmulatorServer], tmp_path: Path) -> None:
+def test_a_source_on_a_dead_port_fails_alone_under_an_executor_named_by_the_config(
+    small_org: tuple[Org, EmulatorServer], tmp_path: Path
+) -> None:
+    """`run.executor` names Dagster's multiprocess executor as a deployment names k8s's or celery's:
+    the same definitions run under it, each step a process (as many at once as cores)."""
     org, server = small_org
-    config = configured(org, server.url, tmp_path, processes=2, dead="gitlab")
+    config = configured(org, server.url, tmp_path, dead="gitlab", executor="dagster:multiprocess_executor")
     ended = run(config, empty_dir(tmp_path))
     assert ended.returncode == 1, ended.output[-3000:]
     failed = [line for line in ended.stdout.splitlines() if line.startswith("FAILED")]
@@ -179,15 +186,26 @@ def test_a_run_killed_while_its_syncs_run_leaves_the_published_warehouse_as_it_w
     assert statuses == [("interrupted", 2), ("success", 2 * len(config.sources))]
 
 
-@pytest.mark.parametrize("value", ["0", "2.0", "true", "many"])
-def test_a_bad_max_processes_is_one_line_naming_the_key(value: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "run",
+    [
+        "max_processes: 0",
+        "max_processes: 2.0",
+        "max_processes: true",
+        "max_processes: many",
+        "executor: k8s",
+        "executor: 'nowhere:executor'",
+        "executor: 'dagster:AssetKey'",
+    ],
+)
+def test_a_bad_run_setting_is_one_line_naming_its_key(run: str, tmp_path: Path) -> None:
     config = tmp_path / "trackerlake.yaml"
     config.write_text(
-        "sources: [{name: gh, type: github, token_env: GH_TOKEN, repos: [a/b]}]\n"
-        f"run: {{max_processes: {value}}}\n",
+        f"sources: [{{name: gh, type: github, token_env: GH_TOKEN, repos: [a/b]}}]\nrun: {{{run}}}\n",
         encoding="utf-8",
     )
     ended = trackerlake("run", "--config", str(config), cwd=empty_dir(tmp_path), env={"GH_TOKEN": "t"})
     assert ended.returncode == 2
     assert ended.stdout == "" and ended.stderr.count("\n") == 1, ended.stderr
-    assert ended.stderr.startswith(f"trackerlake: {config}: run.max_processes: "), ended.stderr
+    key = run.partition(":")[0]
+    assert ended.stderr.startswith(f"trackerlake: {config}: run.{key}: "), ended.stderr
