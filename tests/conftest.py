@@ -7,6 +7,7 @@ controller loads this conftest but not tests/reliability's, and only the control
 from __future__ import annotations
 
 import hashlib
+import signal
 from collections.abc import Iterator
 
 import pytest
@@ -25,6 +26,12 @@ def pytest_configure(config: pytest.Config) -> None:
     controller before pytest-xdist starts its workers: they and their subprocesses inherit it."""
     if not hasattr(config, "workerinput"):
         tally.use(config._tmp_path_factory.getbasetemp() / "tally.json")  # as xdist reads it too
+    # Started in the background by a shell without job control, pytest (and its xdist workers)
+    # inherit SIGINT ignored; each in-process Dagster run then sets SIGTERM to SIGINT's handler
+    # (dagster._utils.interrupts), so the servers and CLIs the tests stop with terminate() would
+    # ignore it and outlive their test.
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.hookimpl(optionalhook=True)
