@@ -1,7 +1,7 @@
 """Sources synced one after the other, or each in a process of its own at the same time, every one
 into its own landing file (pipelines/landing.py, issue 15).
 
-    python -m bench.landing_stage --scale 21 --work DIR
+    python -m bench.landing_stage --scale 21 --work DIR [--whole-runs]
 
 Two emulated organisations (seeds 7 and 8), each in its own emulator process, give eight sources:
 per organisation each repo and the first project of every tracker listing projects, as a source of
@@ -10,6 +10,11 @@ GitLab project takes the place the second organisation's Jira project had). The 
 runs on fresh landings sequentially in one process, then in 2 processes (the machine's cores) and
 in one process per source, and prints for each its wall time, records, and peak RSS: of the one process, or of the
 largest sync process and of all of them together (sampled every 50 ms).
+
+With `--whole-runs` it times `trackerlake run` itself on the same eight sources instead, with
+`run.max_processes` 1, 2 and 8 (Dagster's in-process, then multiprocess executor): a first run
+from nothing, then a run with nothing new, each with its wall time and the peak RSS of the run's
+largest process and of all its processes together.
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ import argparse
 import json
 import multiprocessing
 import os
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -44,7 +51,7 @@ def run(config: str, landing: str, processes: int) -> dict[str, Any]:
         records = sum(_sync(config, landing, name) for name in names)
         return {"seconds": time.perf_counter() - started, "records": records, "sources": len(names)}
     spawn = multiprocessing.get_context("spawn")
-    with spawn.Pool(processes) as pool, _TreeRss() as rss:
+    with spawn.Pool(processes) as pool, _TreeRss(os.getpid()) as rss:
         records = sum(pool.starmap(_sync, [(config, landing, name) for name in names]))
     return {
         "seconds": time.perf_counter() - started,
@@ -61,10 +68,43 @@ def _sync(config: str, landing: str, name: str) -> int:
         return sync_source(con, source, uuid.uuid4().hex).total_records
 
 
-class _TreeRss:
-    """Peak RSS of this process's children, the largest one's and their sum, sampled."""
+def whole_run(config: Path, processes: int, work: Path) -> list[dict[str, Any]]:
+    """`trackerlake run` on `config` with `run.max_processes` set, into a warehouse of its own under
+    `work`, twice (from nothing, then with nothing new): seconds and peak RSS of each."""
+    import yaml
 
-    def __init__(self) -> None:
+    from pipelines.demo import write_config
+
+    raw = yaml.safe_load(config.read_text(encoding="utf-8"))
+    raw |= {"warehouse": str(work / "warehouse.duckdb"), "run": {"max_processes": processes}}
+    path = write_config(work / "trackerlake.yaml", raw)
+    results = []
+    for night in ("first", "nothing new"):
+        started = time.perf_counter()
+        command = [str(Path(sys.executable).with_name("trackerlake")), "run", "--config", str(path)]
+        with (
+            subprocess.Popen(command, cwd=work, stdout=subprocess.DEVNULL) as child,
+            _TreeRss(child.pid) as rss,
+        ):
+            code = child.wait()
+        results.append(
+            {
+                "run": night,
+                "exit": code,
+                "seconds": round(time.perf_counter() - started, 1),
+                "largest_process_rss_bytes": rss.largest,
+                "all_processes_rss_bytes": rss.total,
+            }
+        )
+    return results
+
+
+class _TreeRss:
+    """Peak RSS of `root`'s processes: the largest one's and their sum, sampled. A root that is
+    this process counts its descendants only (the bench itself is not measured)."""
+
+    def __init__(self, root: int) -> None:
+        self.root = root
         self.largest = self.total = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
@@ -79,20 +119,26 @@ class _TreeRss:
 
     def _sample(self) -> None:
         while not self._stop.wait(0.05):
-            sizes = [_rss(pid) for pid in _children(os.getpid())]
+            pids = _descendants(self.root) + ([] if self.root == os.getpid() else [self.root])
+            sizes = [_rss(pid) for pid in pids]
             self.largest = max(self.largest, *sizes, 0)
             self.total = max(self.total, sum(sizes))
 
 
-def _children(pid: int) -> list[int]:
-    """Child processes of any of `pid`'s threads (a pool may start them from a thread of its own)."""
+def _descendants(pid: int) -> list[int]:
+    """Processes `pid` started, and theirs (a run's step processes come from a fork server), from
+    any of their threads (a pool may start them from a thread of its own)."""
     children: list[int] = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return []  # it ended
+    for task in tasks:
         try:
             children += [int(child) for child in (task / "children").read_text(encoding="utf-8").split()]
         except OSError:
             continue  # the thread ended
-    return children
+    return children + [grandchild for child in children for grandchild in _descendants(child)]
 
 
 def _rss(pid: int) -> int:
@@ -128,6 +174,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.landing_stage", description=__doc__)
     parser.add_argument("--scale", type=float, default=21.0, help="generator scale per organisation")
     parser.add_argument("--work", type=Path, required=True)
+    parser.add_argument("--whole-runs", action="store_true", help="time `trackerlake run` itself")
     args = parser.parse_args(argv)
     # Imported here, not with the module: each parallel sync process imports this module for
     # `_sync`, and should hold no more than a sync needs.
@@ -138,6 +185,18 @@ def main(argv: list[str] | None = None) -> None:
     set_demo_secrets()
     with EmulatorHost(args.scale, seed=7) as first, EmulatorHost(args.scale, seed=8) as second:
         config = split_config([first, second], args.work / "sources.yaml")
+        if args.whole_runs:
+            for processes in (1, 2, SOURCES):
+                for result in whole_run(config, processes, args.work / f"run-{processes}"):
+                    shown = {
+                        k.replace("_bytes", "_mib"): round(v / MIB)
+                        for k, v in result.items()
+                        if k.endswith("bytes")
+                    }
+                    others = {k: v for k, v in result.items() if not k.endswith("bytes")}
+                    line = {"max_processes": processes, **others, **shown, "load": os.getloadavg()[0]}
+                    print(json.dumps(line), flush=True)
+            return
         for processes in (0, 2, SOURCES):
             label = f"{processes} processes" if processes else "sequential"
             args_ = {"config": str(config), "landing": str(args.work / label), "processes": processes}

@@ -209,3 +209,41 @@ def test_a_bad_run_setting_is_one_line_naming_its_key(run: str, tmp_path: Path) 
     assert ended.stdout == "" and ended.stderr.count("\n") == 1, ended.stderr
     key = run.partition(":")[0]
     assert ended.stderr.startswith(f"trackerlake: {config}: run.{key}: "), ended.stderr
+
+
+def test_dagster_runs_the_code_location_with_the_same_executor(
+    small_org: tuple[Org, EmulatorServer], tmp_path: Path
+) -> None:
+    """`dagster asset materialize` of the code location (pipelines/definitions.py `defs`), with an
+    instance of its own: the config's `run.max_processes` sets its executor too, and its step
+    processes share the run lock by the run's id."""
+    org, server = small_org
+    config = configured(org, server.url, tmp_path, processes=2)
+    home = tmp_path / "dagster-home"
+    home.mkdir()
+    Together(server, parties=2)  # two syncs must be under way at once
+    cwd = empty_dir(tmp_path)
+    ended = subprocess.run(
+        [
+            str(CLI.with_name("dagster")),
+            "asset",
+            "materialize",
+            "-m",
+            "pipelines.definitions",
+            "--select",
+            "*",
+        ],
+        cwd=cwd,
+        env={**os.environ, "DAGSTER_HOME": str(home), "TRACKERLAKE_CONFIG": str(config_path(config))},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert ended.returncode == 0, ended.stderr[-5000:]
+    assert list(cwd.iterdir()) == []
+    assert (
+        ended.stderr.count("STEP_WORKER_STARTED") == len(config.sources) + 4
+    )  # models, checks, publish, report
+    with duckdb.connect(str(config.warehouse), read_only=True) as con:
+        statuses = con.execute("SELECT source, status FROM ops.sync_runs ORDER BY source").fetchall()
+    assert statuses == [(source.name, "success") for source in sorted(config.sources, key=lambda s: s.name)]
