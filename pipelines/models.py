@@ -226,24 +226,45 @@ CREATE TABLE IF NOT EXISTS internal.model_builds (
 """
 
 
-def inputs_digest(con: duckdb.DuckDBPyConnection, model: Model, params: ModelParams, models: set[str]) -> str:
+# This runner's own code, part of every model's digest: read once, it does not change mid-run.
+RUNNER_DIGEST = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+
+
+def ensure_builds(con: duckdb.DuckDBPyConnection) -> None:
+    """Create internal.model_builds if needed: once before a run's digests, not once per model."""
+    con.execute(BUILDS_DDL)
+
+
+def inputs_digest(
+    con: duckdb.DuckDBPyConnection,
+    model: Model,
+    params: ModelParams,
+    models: set[str],
+    fingerprints: dict[str, str],
+) -> str:
     """A digest of everything `model`'s table is a function of, as it stands now.
 
     Its code (its file and this runner, the DuckDB version that runs it), the parameters, each
     input that is not a model (a raw table: its rows, by their stored hash, and deletions) and,
     for each input built by a model of `models`, the digest that model was last built or kept
     with: a change anywhere upstream reaches every model below it, and comparing needs no scan
-    of an intermediate table. Call it once the model's inputs are final for the run.
+    of an intermediate table. Call it once the model's inputs are final for the run, after
+    `ensure_builds`. `fingerprints` keeps each raw table's across the run's models (the sync is
+    over: a raw table read by two models is scanned once).
     """
-    con.execute(BUILDS_DDL)
     parts = [
         duckdb.__version__,
-        hashlib.sha256(Path(__file__).read_bytes()).hexdigest(),
+        RUNNER_DIGEST,
         hashlib.sha256(model.path.read_bytes()).hexdigest() if model.path else "",
         json.dumps(dataclasses.asdict(params), sort_keys=True, default=str),
     ]
     for dep in sorted(model.deps):
-        parts.append(f"{dep}={_built_from(con, dep) if dep in models else _raw_fingerprint(con, dep)}")
+        if dep in models:
+            parts.append(f"{dep}={_built_from(con, dep)}")
+            continue
+        if dep not in fingerprints:
+            fingerprints[dep] = _raw_fingerprint(con, dep)
+        parts.append(f"{dep}={fingerprints[dep]}")
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
