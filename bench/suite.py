@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import platform
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -129,13 +130,18 @@ def _scale(label: str, scale: float, work_dir: Path, profile: bool) -> dict[str,
 
 
 def whole_runs(
-    host: EmulatorHost, work_dir: Path, profile: bool, timeout: float | None
+    host: EmulatorHost,
+    work_dir: Path,
+    profile: bool,
+    timeout: float | None,
+    trackers: Collection[str] | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """`trackerlake run` per RUNS on a working database of its own; a first run that timed out
-    ends them."""
+    """`trackerlake run` per RUNS on a working database of its own (sources of `trackers` only,
+    when given); a first run that timed out ends them."""
     config = measured_config(
         host,
         work_dir / "run.yaml",
+        trackers,
         warehouse=work_dir / "run" / "published.duckdb",
         work_dir=work_dir / "run",
     )
@@ -157,11 +163,18 @@ def whole_runs(
     return runs
 
 
-def measured_config(host: EmulatorHost, path: Path, **paths: Path) -> Path:
+def measured_config(
+    host: EmulatorHost, path: Path, trackers: Collection[str] | None = None, **paths: Path
+) -> Path:
     """The emulator's config written to `path`, with the sources the bare loop can download
-    (bare_loop.downloadable): every stage then downloads the same trackers."""
+    (bare_loop.downloadable), of the `trackers` types only when given: every stage then downloads
+    the same trackers."""
     raw = host.control("GET", "config", **{key: str(value) for key, value in paths.items()})
-    raw["sources"] = [source for source in raw["sources"] if downloadable(source["type"])]
+    raw["sources"] = [
+        source
+        for source in raw["sources"]
+        if downloadable(source["type"]) and (trackers is None or source["type"] in trackers)
+    ]
     return write_config(path, raw)
 
 

@@ -27,23 +27,30 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--bare", action="store_true", help="measure the bare download loop first")
     parser.add_argument("--sync-only", action="store_true", help="the full sync alone instead of the runs")
     parser.add_argument("--profile", action="store_true", help="cProfile every stage into the work directory")
+    parser.add_argument(
+        "--trackers", help="comma-separated tracker types to sync (default: all the bench measures)"
+    )
     args = parser.parse_args(argv)
+    trackers = args.trackers.split(",") if args.trackers else None
     set_demo_secrets()
     with EmulatorHost(args.scale) as host:
         if args.bare:
-            config = suite.measured_config(host, args.work / "bare.yaml", warehouse=args.work / "bare.duckdb")
+            config = suite.measured_config(
+                host, args.work / "bare.yaml", trackers, warehouse=args.work / "bare.duckdb"
+            )
             bare = run_stage("bare", {"config": str(config)}, args.work / "bare")
             _print("bare download", bare)
         if args.sync_only:
             config = suite.measured_config(
                 host,
                 args.work / "sync.yaml",
+                trackers,
                 warehouse=args.work / "sync.duckdb",
                 work_dir=args.work / "sync",
             )
             _print("full sync", run_stage("sync", {"config": str(config)}, args.work / "sync"))
             return
-        for stage, result in suite.whole_runs(host, args.work, args.profile, None).items():
+        for stage, result in suite.whole_runs(host, args.work, args.profile, None, trackers).items():
             _print(stage, result)
 
 
