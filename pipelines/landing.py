@@ -96,7 +96,8 @@ class SourceFiles:
             return
         path = self.path(source)
         moving = path.with_name(f"{path.name}.moving")
-        moving.unlink(missing_ok=True)
+        for leftover in (moving, moving.with_name(f"{moving.name}.wal")):  # a move cut short
+            leftover.unlink(missing_ok=True)
         con.execute(f"ATTACH ? AS {MOVING}", [str(moving.absolute())])
         try:
             for table in tables:

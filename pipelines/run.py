@@ -81,31 +81,35 @@ def execute(
     select: list[str] | None = None,
     full_refresh: bool = False,
 ) -> RunOutcome:
-    """Ingest the selected sources (default all), rebuild every model, run the checks, publish;
-    under the warehouse's run lock (the caller's, when it holds it already)."""
-    with runlock.hold(config.work_database, run=uuid.uuid4().hex):
-        if full_refresh:
-            reset_cursors(config, select or [s.name for s in config.sources])
-        job = (str(config_path), as_of.isoformat(), tuple(select or ()))
-        tags = {RUN_LOCK: runlock.held_for(config.work_database) or ""}
-        assets = build_pipeline(config, config_path).assets
-        names = {a.op.name: a.key.to_user_string() for a in assets if len(a.keys) == 1}
-        built = run_job(*job)  # also where step processes rebuild it: a bad run.executor stops here
-        if config.run.max_processes == 1 and not config.run.executor:
-            result = built.execute_in_process(run_config=QUIET, tags=tags, raise_on_error=False)
+    """Ingest the selected sources (default all), rebuild every model, run the checks, publish.
+
+    The run's resources take the warehouse's run lock, in every step process, for the run named
+    by its RUN_LOCK tag: the caller's when it holds the lock already (`trackerlake run`), so its
+    step processes go ahead under it."""
+    if full_refresh:
+        reset_cursors(config, select or [s.name for s in config.sources])
+    job = (str(config_path), as_of.isoformat(), tuple(select or ()))
+    held = runlock.held_for(config.work_database)
+    tags = {RUN_LOCK: held or uuid.uuid4().hex}
+    assets = build_pipeline(config, config_path).assets
+    names = {a.op.name: a.key.to_user_string() for a in assets if len(a.keys) == 1}
+    built = run_job(*job)  # also where step processes rebuild it: a bad run.executor stops here
+    if config.run.max_processes == 1 and not config.run.executor:
+        result = built.execute_in_process(run_config=QUIET, tags=tags, raise_on_error=False)
+        return outcome(result, names)
+    # Step processes rebuild the job from its arguments, and read and write the run's events in an
+    # instance on disk: under the working directory, for the run only. One left there under the
+    # lock this process holds was a killed run's.
+    config.work_database.parent.mkdir(parents=True, exist_ok=True)
+    for leftover in config.work_database.parent.glob(f"{INSTANCE_PREFIX}*") if held else []:
+        shutil.rmtree(leftover, ignore_errors=True)
+    with tempfile.TemporaryDirectory(prefix=INSTANCE_PREFIX, dir=config.work_database.parent) as home:
+        instance = dg.DagsterInstance.local_temp(home, overrides=INSTANCE)
+        reconstructable = dg.build_reconstructable_job(
+            "pipelines.definitions", "run_job", reconstructable_args=job
+        )
+        with dg.execute_job(reconstructable, instance, run_config=QUIET, tags=tags) as result:
             return outcome(result, names)
-        # Step processes rebuild the job from its arguments, and read and write the run's events in
-        # an instance on disk: under the working directory, for the run only. One left there was a
-        # killed run's (this run holds the lock).
-        for leftover in config.work_database.parent.glob(f"{INSTANCE_PREFIX}*"):
-            shutil.rmtree(leftover, ignore_errors=True)
-        with tempfile.TemporaryDirectory(prefix=INSTANCE_PREFIX, dir=config.work_database.parent) as home:
-            instance = dg.DagsterInstance.local_temp(home, overrides=INSTANCE)
-            reconstructable = dg.build_reconstructable_job(
-                "pipelines.definitions", "run_job", reconstructable_args=job
-            )
-            with dg.execute_job(reconstructable, instance, run_config=QUIET, tags=tags) as result:
-                return outcome(result, names)
 
 
 def outcome(result: dg.ExecuteInProcessResult | dg.ExecuteJobResult, assets: dict[str, str]) -> RunOutcome:

@@ -93,7 +93,7 @@ def test_a_working_database_synced_before_landings_moves_into_them_once(harness:
     landings did. The next run moves each source's rows and cursors into its landing and syncs
     incrementally from them (GitHub: one request per repo and stream, issues since the cursor)."""
     work = harness.config.work_database
-    work.parent.mkdir(parents=True)
+    work.parent.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(work)) as con:
         for source in harness.config.sources:
             ingest.sync_source(con, source, "before-landings")
