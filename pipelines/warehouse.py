@@ -1,6 +1,8 @@
 """The DuckDB side of ingest: raw tables, sync state and run log, and publishing.
 
-The pipeline writes to a *working* database (raw data, cursors, models) that only it opens. Once
+Each source's sync writes its raw tables, sync state and run log into its own landing
+(pipelines/landing.py); the models build in a *working* database that only the pipeline opens,
+where the landings show as `raw.*` views (published, when asked, as the tables they read). Once
 the blocking checks pass, `publish_changes` copies what BI tools read (marts and ops, unless the
 config asks for more) to the configured warehouse path under a temporary name, written with a
 storage version that DuckDB 1.1+ readers open, and renames it into place, so a BI tool reading the
