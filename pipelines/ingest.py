@@ -159,19 +159,18 @@ def _fetch_scope(
 
 # A transaction costs milliseconds whatever its size: the writer gathers pages for a moment and
 # commits them together. Gathering stops early at this many rows or bytes, or when a scope ends.
-# Each batch probes the raw table's keys, so rows stay at 5,000 (2,000 took the 100k sync to 1.63x
-# its bare loop); bytes at 4 MB, as DuckDB parses a batch's JSON outside its cache: a 10k sync
-# peaks ~30 MiB lower than at 8 MB (with the cache below), in the same CPU time.
-BATCH_ROWS, BATCH_BYTES = 5000, 4 * 2**20
+# Each batch probes the raw table's keys: smaller batches cost time as the tables grow (2,000 rows
+# took the 100k sync to 1.63x its bare loop; 4 MB with a 96 MB cache and 32 MB checkpoints cut
+# the 100k GitHub sync's peak by ~40 MiB but took 116 CPU s against 108).
+BATCH_ROWS, BATCH_BYTES = 5000, 8 * 2**20
 BATCH_SECONDS = 0.25
 # JSON the fetch threads may have waiting for the writer or in its batch: a batch being committed
 # and the next one gathering, so fetching goes on while the writer is in DuckDB.
 QUEUED_BYTES = 2 * BATCH_BYTES
 # The writer appends small batches and probes the raw tables by key: DuckDB needs little memory
-# for that, and its cache must not grow with the raw tables (ingest memory stays flat); 64 MB is
-# too little for a batch of pull requests. One DuckDB thread leaves the other core to the fetch
-# threads; checkpoints come every 32 MB of WAL, what was appended since stays in memory till then.
-INGEST_DUCKDB = {"memory_limit": "96MB", "threads": "1", "checkpoint_threshold": "32MB"}
+# for that, and its cache must not grow with the raw tables (ingest memory stays flat). One
+# DuckDB thread leaves the other core to the fetch threads; checkpoints come every 64 MB of WAL.
+INGEST_DUCKDB = {"memory_limit": "128MB", "threads": "1", "checkpoint_threshold": "64MB"}
 
 
 def sync_source(
