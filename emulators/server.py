@@ -11,6 +11,10 @@ daemon threads; nothing is printed per request: `request_log` records what was a
 With `faults=FaultPlan.parse(spec)` (see faults.py) requests meet rate limits, server errors,
 dropped connections, slow and spoiled answers and edits mid-walk; `POST /_faults/churn` makes the
 plan's changes between runs and `GET /_faults` reports what was injected.
+
+With `latency=0.15` every answer waits that many seconds first, as a tracker across the internet
+answers a page in a few hundred milliseconds where loopback takes none: each request waits in its
+own thread, so requests in flight together wait together (the bench's parallel syncs, issue 15).
 """
 
 from __future__ import annotations
@@ -52,8 +56,10 @@ class EmulatorServer:
         port: int = 0,
         mounts: Mapping[str, Mount] | None = None,
         faults: FaultPlan | None = None,
+        latency: float = 0.0,
     ) -> None:
         self.org = org
+        self.latency = latency
         self.mounts = dict(default_mounts(org) if mounts is None else mounts)
         self.faults = faults
         self._address = (host, port)
@@ -229,6 +235,8 @@ def _handler_class(server: EmulatorServer) -> type[BaseHTTPRequestHandler]:
         def _serve(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
+            if server.latency:
+                time.sleep(server.latency)  # in this request's thread: others in flight wait alongside
             fault = server.draw_fault(self.command, self.path, body)
             if fault is not None and fault.drops_connection:
                 server.log_fault(fault, self.command, self.path)
