@@ -1,8 +1,8 @@
 """The pipeline's sync, as the bench measures it: `pipelines.ingest.sync_source` for every source.
 
 This is the ingest half of `trackerlake run` without Dagster's orchestration around it (the models
-are measured on their own, on 1M work items): the working DuckDB file opened through the
-pipeline's resource, the sources synced one after the other as the in-process run does.
+are measured on their own, on 1M work items): each source synced into its own landing file as the
+run's ingest step does (pipelines/landing.py), one after the other as the in-process run does.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ import time
 import uuid
 from typing import Any
 
-from bench.work_database import pipeline_connection
 from pipelines import config as config_module
 from pipelines.ingest import sync_source
+from pipelines.landing import SourceFiles
 
 
 def run(config: str) -> dict[str, Any]:
@@ -21,8 +21,9 @@ def run(config: str) -> dict[str, Any]:
     loaded = config_module.load(config)
     run_id = uuid.uuid4().hex
     sources: dict[str, dict[str, Any]] = {}
-    with pipeline_connection(config) as con:
-        for source in loaded.sources:
+    landings = SourceFiles(loaded.landing_directory, loaded.work_database)
+    for source in loaded.sources:
+        with landings.writer(source.name) as con:
             started = time.perf_counter()
             result = sync_source(con, source, run_id)
             sources[source.name] = {
