@@ -46,7 +46,7 @@ def classify(path: str, query: dict[str, str], model: GitLabModel) -> str | None
 
 def full_read(model: GitLabModel, mount: GitLabApi) -> dict[str, int]:
     """Requests a first sync needs: every issue's four event lists (a free tier's iteration events
-    one 403 each) and every merge request's closed issues, besides the lists' pages."""
+    one 403 for the project) and every merge request's closed issues, besides the lists' pages."""
     floors = _read(model, lambda project: list(project.issues.values()), changed_only=False)
     for project in model.projects.values():
         closes = len(project.merge_requests)
@@ -80,6 +80,9 @@ def _read(
         floors[f"{scope} issues"] = pages(len(issues), PAGE)
         for kind in EVENT_KINDS:
             requests = sum(pages(len(_events(issue, kind)), PAGE) for issue in issues)
+            if kind == "iteration" and not project.group.premium:
+                # A free tier answers 403, and the connector asks that of one issue per sync.
+                requests = min(requests, 1)
             if requests:
                 floors[f"{scope} resource_{kind}_events"] = requests
         milestones = len(project.visible_milestones())
