@@ -34,8 +34,8 @@ UNLIMITED = 10**12
 class EmulatorHost:
     """A child process serving `generate_org(seed, scale)`; `generated_seconds` is its build time."""
 
-    def __init__(self, scale: float, seed: int = 7) -> None:
-        self.scale, self.seed = scale, seed
+    def __init__(self, scale: float, seed: int = 7, latency: float = 0.0) -> None:
+        self.scale, self.seed, self.latency = scale, seed, latency
         self._process: subprocess.Popen[str] | None = None
         self.url = ""
         self.generated_seconds = 0.0
@@ -49,6 +49,8 @@ class EmulatorHost:
             str(self.scale),
             "--seed",
             str(self.seed),
+            "--latency",
+            str(self.latency),
         ]
         self._process = subprocess.Popen(
             command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT
@@ -82,7 +84,7 @@ class EmulatorHost:
         return response.json()
 
 
-def serve(scale: float, seed: int) -> None:
+def serve(scale: float, seed: int, latency: float = 0.0) -> None:
     started = time.perf_counter()
     org = generate_org(seed=seed, scale=scale)
     generated = time.perf_counter() - started
@@ -91,7 +93,7 @@ def serve(scale: float, seed: int) -> None:
     mounts = {
         f"/{kind}": emulated[kind].mount(model, rate_limit=UNLIMITED) for kind, model in org.models.items()
     }
-    server = EmulatorServer(org, mounts=mounts)
+    server = EmulatorServer(org, mounts=mounts, latency=latency)
     server.mounts["/bench"] = BenchControl(server)
     with server:
         print(json.dumps({"url": server.url, "generated_seconds": generated}), flush=True)
@@ -102,8 +104,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scale", type=float, required=True)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds every answer waits")
     args = parser.parse_args()
-    serve(args.scale, args.seed)
+    serve(args.scale, args.seed, args.latency)
 
 
 if __name__ == "__main__":
