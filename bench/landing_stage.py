@@ -13,8 +13,10 @@ largest sync process and of all of them together (sampled every 50 ms).
 
 With `--whole-runs` it times `trackerlake run` itself on the same eight sources instead, with
 `run.max_processes` 1, 2 and 8 (Dagster's in-process, then multiprocess executor): a first run
-from nothing, then a run with nothing new, each with its wall time and the peak RSS of the run's
-largest process and of all its processes together.
+from nothing, then a run with nothing new, each with its wall time, CPU time and the peak RSS of the run's
+largest process and of all its processes together. `--latency-ms N` has every emulator answer
+wait N ms first, as a tracker across the internet does (emulators/server.py `latency`): loopback
+answers at once, so without it the bench measures CPU only.
 """
 
 from __future__ import annotations
@@ -70,7 +72,7 @@ def _sync(config: str, landing: str, name: str) -> int:
 
 def whole_run(config: Path, processes: int, work: Path) -> list[dict[str, Any]]:
     """`trackerlake run` on `config` with `run.max_processes` set, into a warehouse of its own under
-    `work`, twice (from nothing, then with nothing new): seconds and peak RSS of each."""
+    `work`, twice (from nothing, then with nothing new): seconds, CPU seconds and peak RSS of each."""
     import yaml
 
     from pipelines.demo import write_config
@@ -92,6 +94,7 @@ def whole_run(config: Path, processes: int, work: Path) -> list[dict[str, Any]]:
                 "run": night,
                 "exit": code,
                 "seconds": round(time.perf_counter() - started, 1),
+                "cpu_seconds": round(rss.cpu_seconds, 1),
                 "largest_process_rss_bytes": rss.largest,
                 "all_processes_rss_bytes": rss.total,
             }
@@ -100,12 +103,15 @@ def whole_run(config: Path, processes: int, work: Path) -> list[dict[str, Any]]:
 
 
 class _TreeRss:
-    """Peak RSS of `root`'s processes: the largest one's and their sum, sampled. A root that is
-    this process counts its descendants only (the bench itself is not measured)."""
+    """Peak RSS of `root`'s processes: the largest one's and their sum, sampled; and their CPU
+    seconds, each process's as last sampled (a process that ends between samples loses at most
+    50 ms: its parent may never wait for it, so the kernel's children's usage would miss it). A
+    root that is this process counts its descendants only (the bench itself is not measured)."""
 
     def __init__(self, root: int) -> None:
         self.root = root
         self.largest = self.total = 0
+        self._ticks: dict[int, int] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
@@ -117,10 +123,15 @@ class _TreeRss:
         self._stop.set()
         self._thread.join()
 
+    @property
+    def cpu_seconds(self) -> float:
+        return sum(self._ticks.values()) / os.sysconf("SC_CLK_TCK")
+
     def _sample(self) -> None:
         while not self._stop.wait(0.05):
             pids = _descendants(self.root) + ([] if self.root == os.getpid() else [self.root])
             sizes = [_rss(pid) for pid in pids]
+            self._ticks |= {pid: ticks for pid in pids if (ticks := _cpu_ticks(pid))}
             self.largest = max(self.largest, *sizes, 0)
             self.total = max(self.total, sum(sizes))
 
@@ -139,6 +150,15 @@ def _descendants(pid: int) -> list[int]:
         except OSError:
             continue  # the thread ended
     return children + [grandchild for child in children for grandchild in _descendants(child)]
+
+
+def _cpu_ticks(pid: int) -> int:
+    """User and system clock ticks of `pid` so far (/proc/PID/stat's utime and stime), 0 if it ended."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8").rpartition(")")[2].split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12])  # fields 14 and 15, counted from the state (field 3)
 
 
 def _rss(pid: int) -> int:
@@ -175,6 +195,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--scale", type=float, default=21.0, help="generator scale per organisation")
     parser.add_argument("--work", type=Path, required=True)
     parser.add_argument("--whole-runs", action="store_true", help="time `trackerlake run` itself")
+    parser.add_argument("--latency-ms", type=float, default=0.0, help="every emulator answer waits this long")
     args = parser.parse_args(argv)
     # Imported here, not with the module: each parallel sync process imports this module for
     # `_sync`, and should hold no more than a sync needs.
@@ -183,7 +204,11 @@ def main(argv: list[str] | None = None) -> None:
     from pipelines.demo import set_demo_secrets
 
     set_demo_secrets()
-    with EmulatorHost(args.scale, seed=7) as first, EmulatorHost(args.scale, seed=8) as second:
+    latency = args.latency_ms / 1000
+    with (
+        EmulatorHost(args.scale, seed=7, latency=latency) as first,
+        EmulatorHost(args.scale, seed=8, latency=latency) as second,
+    ):
         config = split_config([first, second], args.work / "sources.yaml")
         if args.whole_runs:
             for processes in (1, 2, SOURCES):
