@@ -37,8 +37,16 @@ class Together:
         self.barrier = threading.Barrier(parties, timeout=timeout)
         self.arrived: set[str] = set()
         self.lock = threading.Lock()
-        for prefix, mount in list(server.mounts.items()):
-            server.mounts[prefix] = self.gate(prefix, mount)
+        self.server, self.mounts = server, dict(server.mounts)
+
+    def __enter__(self) -> Together:
+        for prefix, mount in self.mounts.items():
+            self.server.mounts[prefix] = self.gate(prefix, mount)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.barrier.abort()  # nobody is left waiting
+        self.server.mounts.update(self.mounts)  # the module's next test meets the plain server
 
     def gate(self, prefix: str, mount: Mount) -> Mount:
         together = self
@@ -57,25 +65,44 @@ class Together:
         return Gated()
 
 
-@pytest.fixture
-def small_org(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Org, EmulatorServer]]:
-    """A small demo organisation (every tracker, 3 sources) served on loopback."""
-    for name, value in ((TOKEN_ENV, "test-token"), (EMAIL_ENV, DEMO_EMAIL)):
-        monkeypatch.setenv(name, value)
-    with EmulatorServer(generate_org(seed=7, scale=0.2)) as server:
-        yield server.org, server
+@pytest.fixture(scope="module")
+def small_org() -> Iterator[tuple[Org, EmulatorServer]]:
+    """A small demo organisation served on loopback once for the module: its runs only read it."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in ((TOKEN_ENV, "test-token"), (EMAIL_ENV, DEMO_EMAIL)):
+            patch.setenv(name, value)
+        with EmulatorServer(generate_org(seed=7, scale=0.05)) as server:
+            yield server.org, server
+
+
+@pytest.fixture(scope="module")
+def sequential_marts(
+    small_org: tuple[Org, EmulatorServer], tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, list[tuple]]:
+    """The marts of one run in one process (the default executor): what every run in processes
+    must publish too."""
+    org, server = small_org
+    where = tmp_path_factory.mktemp("sequential")
+    config = configured(org, server.url, where, processes=1)
+    ended = run(config, empty_dir(where))
+    assert ended.returncode == 0, ended.output[-3000:]
+    return marts(config.warehouse)
 
 
 def configured(
-    org: Org, url: str, where: Path, processes: int = 1, dead: str | None = None, executor: str | None = None
+    org: Org, url: str, where: Path, processes: int = 1, dead: bool = False, executor: str | None = None
 ) -> Config:
-    """A config under `where` with `run.max_processes` (or `run.executor`); the source of type
-    `dead` on a dead port."""
+    """A config under `where` with `run.max_processes` (or `run.executor`) and the organisation's
+    first two trackers as sources, each its first repo or project (two step processes at once are
+    enough to overlap, and each more is a process to start); with `dead`, the second on a dead port."""
     raw = emulator_config(org, url, where / "published" / "trackerlake.duckdb", where / "work")
     raw["run"] = {"max_processes": processes} if executor is None else {"executor": executor}
-    for source in raw["sources"]:
-        if source["type"] == dead:
-            source["base_url"] = DEAD
+    raw["sources"] = raw["sources"][:2]
+    for source in raw["sources"]:  # each its first repo or project: enough to sync, quick to read
+        for scope in {"repos", "projects"} & source.keys():
+            source[scope] = source[scope][:1]
+    if dead:
+        raw["sources"][1]["base_url"] = DEAD
     path = write_config(where / "trackerlake.yaml", raw)
     return config_module.load(path)
 
@@ -102,88 +129,73 @@ def marts(warehouse: Path) -> dict[str, list[tuple]]:
         return {t: sorted(con.execute(f"SELECT * FROM marts.{t}").fetchall(), key=repr) for t in tables}
 
 
-def test_syncs_overlap_in_processes_of_their_own_and_publish_the_same_marts(
-    small_org: tuple[Org, EmulatorServer], tmp_path: Path
+def test_syncs_overlap_in_processes_a_killed_run_changes_nothing_and_a_dead_source_fails_alone(
+    small_org: tuple[Org, EmulatorServer], sequential_marts: dict[str, list[tuple]], tmp_path: Path
 ) -> None:
-    org, server = small_org
-    sequential = configured(org, server.url, tmp_path / "one", processes=1)
-    cwd = empty_dir(tmp_path)
-    assert run(sequential, cwd).returncode == 0
-
-    Together(server, parties=2)  # two syncs must be under way at once, or the first request fails
-    parallel = configured(org, server.url, tmp_path / "two", processes=2)
-    ended = run(parallel, cwd)
-    assert ended.returncode == 0, ended.output[-3000:]
-    assert ended.stderr == ""  # Dagster's own messages stay quiet: the summary is the output
-    assert list(cwd.iterdir()) == []  # nothing written where it ran
-    assert (
-        sorted(p.name for p in parallel.work_database.parent.iterdir() if p.name.startswith("dagster-")) == []
-    )
-    assert marts(parallel.warehouse) == marts(sequential.warehouse)
-    with landed(parallel) as con:
-        runs = con.execute("SELECT source, started_at, finished_at, status FROM ops.sync_runs").fetchall()
-    assert {status for *_, status in runs} == {"success"} and len(runs) == len(parallel.sources)
-    overlapping = [(a[0], b[0]) for a in runs for b in runs if a[0] < b[0] and a[1] < b[2] and b[1] < a[2]]
-    assert overlapping, runs
-
-
-def test_a_source_on_a_dead_port_fails_alone_under_an_executor_named_by_the_config(
-    small_org: tuple[Org, EmulatorServer], tmp_path: Path
-) -> None:
-    """`run.executor` names Dagster's multiprocess executor as a deployment names k8s's or celery's:
-    the same definitions run under it, each step a process (as many at once as cores)."""
-    org, server = small_org
-    config = configured(org, server.url, tmp_path, dead="gitlab", executor="dagster:multiprocess_executor")
-    ended = run(config, empty_dir(tmp_path))
-    assert ended.returncode == 1, ended.output[-3000:]
-    failed = [line for line in ended.stdout.splitlines() if line.startswith("FAILED")]
-    assert len(failed) == 1 and failed[0].startswith("FAILED source demo-gitlab: "), failed
-    assert f"Warehouse published: {config.warehouse}" in ended.stdout
-    with duckdb.connect(str(config.warehouse), read_only=True) as con:
-        synced = dict(con.execute("SELECT source, status FROM ops.sync_runs").fetchall())
-        items = dict(con.execute("SELECT source, count(*) FROM marts.work_items GROUP BY 1").fetchall())
-    assert synced == {"demo-github": "success", "demo-jira": "success", "demo-gitlab": "failed"}
-    assert set(items) == {"demo-github", "demo-jira"}
-
-
-def test_a_run_killed_while_its_syncs_run_leaves_the_published_warehouse_as_it_was(
-    small_org: tuple[Org, EmulatorServer], tmp_path: Path
-) -> None:
+    """One run in 2 processes publishes the marts one process does, its syncs under way at once;
+    a second run killed while its syncs run leaves that warehouse as it was; the third, with one
+    tracker down and the executor named by the config, takes over the lock and fails that source
+    alone. (One warehouse for the three: each run in processes costs a dozen CPU seconds.)"""
     org, server = small_org
     config = configured(org, server.url, tmp_path, processes=2)
     cwd = empty_dir(tmp_path)
-    assert run(config, cwd).returncode == 0
+    with Together(server, parties=2):  # two syncs must be under way at once, or the first request fails
+        ended = run(config, cwd)
+    assert ended.returncode == 0, ended.output[-3000:]
+    assert ended.stderr == ""  # Dagster's own messages stay quiet: the summary is the output
+    assert list(cwd.iterdir()) == []  # nothing written where it ran
+    assert [p.name for p in config.work_database.parent.iterdir() if p.name.startswith("dagster-")] == []
+    assert marts(config.warehouse) == sequential_marts
+    with landed(config) as con:
+        runs = con.execute("SELECT source, started_at, finished_at, status FROM ops.sync_runs").fetchall()
+    assert {status for *_, status in runs} == {"success"} and len(runs) == len(config.sources) == 2
+    (a, b) = runs
+    assert a[1] < b[2] and b[1] < a[2], runs  # each started before the other finished
     published = config.warehouse.read_bytes()
 
-    # Two syncs wait at the gate for a third tracker that never asks first: kill the run there.
-    together = Together(server, parties=3, timeout=120)
-    with together.lock:
-        together.arrived.add("/nobody")
-    process = subprocess.Popen(
-        [str(CLI), "run", "--config", str(config_path(config)), "--as-of", DEMO_AS_OF.isoformat()],
-        cwd=cwd,
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 120
-    while together.barrier.n_waiting < 2 and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert together.barrier.n_waiting == 2
-    os.killpg(process.pid, signal.SIGKILL)
-    process.wait(timeout=30)
-    together.barrier.abort()  # and the gate is open: three trackers have asked
+    # Both syncs wait at the gate for a third tracker that never asks first: kill the run there.
+    with Together(server, parties=3, timeout=120) as together:
+        with together.lock:
+            together.arrived.add("/nobody")
+        process = subprocess.Popen(
+            [str(CLI), "run", "--config", str(config_path(config)), "--as-of", DEMO_AS_OF.isoformat()],
+            cwd=cwd,
+            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 120
+        while together.barrier.n_waiting < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert together.barrier.n_waiting == 2
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
     assert config.warehouse.read_bytes() == published
 
+    # `run.executor` names Dagster's multiprocess executor as a deployment names k8s's or celery's:
+    # the same definitions run under it, each step a process (as many at once as cores).
+    config = configured(org, server.url, tmp_path, dead=True, executor="dagster:multiprocess_executor")
+    alive, dead = (source.name for source in config.sources)
     ended = run(config, cwd)
-    assert ended.returncode == 0, ended.output[-3000:]
+    assert ended.returncode == 1, ended.output[-3000:]
     assert "Took over the lock of a run that did not finish" in ended.stdout
+    failed = [line for line in ended.stdout.splitlines() if line.startswith("FAILED")]
+    assert len(failed) == 1 and failed[0].startswith(f"FAILED source {dead}: "), failed
+    assert f"Warehouse published: {config.warehouse}" in ended.stdout
     assert list(cwd.iterdir()) == []
     assert [p.name for p in config.work_database.parent.iterdir() if p.name.startswith("dagster-")] == []
     with duckdb.connect(str(config.warehouse), read_only=True) as con:
-        statuses = con.execute("SELECT status, count(*) FROM ops.sync_runs GROUP BY 1 ORDER BY 1").fetchall()
+        statuses = con.execute(
+            "SELECT source, status, count(*) FROM ops.sync_runs GROUP BY ALL ORDER BY ALL"
+        ).fetchall()
     # The killed run's two syncs were running: the next run marked them interrupted.
-    assert statuses == [("interrupted", 2), ("success", 2 * len(config.sources))]
+    assert statuses == [
+        (alive, "interrupted", 1),
+        (alive, "success", 2),
+        (dead, "failed", 1),
+        (dead, "interrupted", 1),
+        (dead, "success", 1),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -221,24 +233,24 @@ def test_dagster_runs_the_code_location_with_the_same_executor(
     config = configured(org, server.url, tmp_path, processes=2)
     home = tmp_path / "dagster-home"
     home.mkdir()
-    Together(server, parties=2)  # two syncs must be under way at once
     cwd = empty_dir(tmp_path)
-    ended = subprocess.run(
-        [
-            str(CLI.with_name("dagster")),
-            "asset",
-            "materialize",
-            "-m",
-            "pipelines.definitions",
-            "--select",
-            "*",
-        ],
-        cwd=cwd,
-        env={**os.environ, "DAGSTER_HOME": str(home), "TRACKERLAKE_CONFIG": str(config_path(config))},
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    with Together(server, parties=2):  # two syncs must be under way at once
+        ended = subprocess.run(
+            [
+                str(CLI.with_name("dagster")),
+                "asset",
+                "materialize",
+                "-m",
+                "pipelines.definitions",
+                "--select",
+                "*",
+            ],
+            cwd=cwd,
+            env={**os.environ, "DAGSTER_HOME": str(home), "TRACKERLAKE_CONFIG": str(config_path(config))},
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
     assert ended.returncode == 0, ended.stderr[-5000:]
     assert list(cwd.iterdir()) == []
     assert (
