@@ -99,19 +99,20 @@ def serve(
     seed: int = 7,
     faults: str | None = None,
     write_config_to: Path | None = None,
+    latency: float = 0.0,
 ) -> int:
     """Serve the emulators until interrupted; optionally write a config pointing at them.
 
     `faults` is a fault spec (emulators/faults.py, docs/reliability.md): requests then meet rate
     limits, server errors, dropped connections and the like, and `POST /_faults/churn` makes the
-    spec's edits, deletions and transfers between two runs.
+    spec's edits, deletions and transfers between two runs. Every answer waits `latency` seconds.
     """
     try:
         plan = FaultPlan.parse(faults) if faults else None
     except ValueError as exc:
         raise config_module.ConfigError(f"--faults: {exc}") from None
     org = generate_org(seed=seed, scale=scale)
-    with EmulatorServer(org, port=port, faults=plan) as server:
+    with EmulatorServer(org, port=port, faults=plan, latency=latency) as server:
         if write_config_to is not None:
             warehouse = write_config_to.parent / "data" / "trackerlake.duckdb"
             config = emulator_config(org, server.url, warehouse)
