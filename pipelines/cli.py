@@ -76,6 +76,13 @@ def parser() -> argparse.ArgumentParser:
         metavar="SPEC",
         help="inject faults, e.g. 429:0.05,reset:0.01,seed=3 (docs/reliability.md)",
     )
+    emulate.add_argument(
+        "--latency-ms",
+        type=float,
+        default=0.0,
+        metavar="MS",
+        help="every answer waits this long, as a tracker across the internet does (e.g. 150)",
+    )
     emulate.add_argument("--write-config", type=Path, metavar="FILE")
 
     check = commands.add_parser("check-config", help="validate the config (and, with --connect, each source)")
@@ -203,7 +210,12 @@ def cmd_emulate(args: argparse.Namespace) -> int:
     from pipelines.demo import serve
 
     return serve(
-        args.port, scale=args.scale, seed=args.seed, faults=args.faults, write_config_to=args.write_config
+        args.port,
+        scale=args.scale,
+        seed=args.seed,
+        faults=args.faults,
+        write_config_to=args.write_config,
+        latency=args.latency_ms / 1000,
     )
 
 
