@@ -101,8 +101,8 @@ def configured(
     for source in raw["sources"]:  # each its first repo or project: enough to sync, quick to read
         for scope in {"repos", "projects"} & source.keys():
             source[scope] = source[scope][:1]
-    if dead:
-        raw["sources"][1]["base_url"] = DEAD
+    if dead:  # refused at its first request, without the retries' backoff (tests/reliability/)
+        raw["sources"][1] |= {"base_url": DEAD, "max_retries": 0}
     path = write_config(where / "trackerlake.yaml", raw)
     return config_module.load(path)
 
