@@ -30,6 +30,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -171,19 +172,21 @@ def _rss(pid: int) -> int:
     return 0
 
 
-def split_config(hosts: list[EmulatorHost], path: Path) -> Path:
+def split_config(hosts: list[EmulatorHost], path: Path, types: Sequence[str] = ()) -> Path:
     """Eight sources from the organisations: per organisation each repo, and the first project of
-    each other tracker, as a source of its own."""
+    each other tracker, as a source of its own. With `types`, the sources of those tracker types
+    only, every scope of theirs a source (sources of a like size: no one of them sets the pace)."""
     from bench.bare_loop import downloadable
     from pipelines.demo import write_config
 
     sources: list[dict[str, Any]] = []
     for number, host in enumerate(hosts):
         for source in host.control("GET", "config", warehouse=str(path.with_suffix(".duckdb")))["sources"]:
-            if not downloadable(source["type"]):
+            if not downloadable(source["type"]) or (types and source["type"] not in types):
                 continue  # the trackers the bench measures (bench.suite.measured_config)
             scopes = "repos" if "repos" in source else "projects"
-            for scope in source[scopes][: 3 if scopes == "repos" else 1]:
+            first = None if types else 3 if scopes == "repos" else 1
+            for scope in source[scopes][:first]:
                 name = f"org{number}-{scope.replace('/', '-').lower()}"
                 sources.append({**source, "name": name, scopes: [scope]})
     raw = {"warehouse": str(path.with_suffix(".duckdb")), "sources": sources[:SOURCES]}
@@ -196,6 +199,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--work", type=Path, required=True)
     parser.add_argument("--whole-runs", action="store_true", help="time `trackerlake run` itself")
     parser.add_argument("--latency-ms", type=float, default=0.0, help="every emulator answer waits this long")
+    parser.add_argument(
+        "--types", default="", help="comma-separated tracker types: their sources only, every scope one"
+    )
     args = parser.parse_args(argv)
     # Imported here, not with the module: each parallel sync process imports this module for
     # `_sync`, and should hold no more than a sync needs.
@@ -209,7 +215,9 @@ def main(argv: list[str] | None = None) -> None:
         EmulatorHost(args.scale, seed=7, latency=latency) as first,
         EmulatorHost(args.scale, seed=8, latency=latency) as second,
     ):
-        config = split_config([first, second], args.work / "sources.yaml")
+        config = split_config(
+            [first, second], args.work / "sources.yaml", [t for t in args.types.split(",") if t]
+        )
         if args.whole_runs:
             for processes in (1, 2, SOURCES):
                 for result in whole_run(config, processes, args.work / f"run-{processes}"):
