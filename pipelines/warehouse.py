@@ -138,16 +138,24 @@ def _set(con: duckdb.DuckDBPyConnection, name: str, value: object) -> None:
     con.execute(f"SET {sql_identifier(name)} = ?", [value])
 
 
+# A database's tables and (its own) views, as one relation.
+_RELATIONS = """
+    SELECT table_oid AS oid, database_name, schema_name, table_name AS name, sql, comment, temporary
+    FROM duckdb_tables()
+    UNION ALL
+    SELECT view_oid, database_name, schema_name, view_name, sql, comment, temporary
+    FROM duckdb_views() WHERE NOT internal
+"""
+
+
 def table_exists(con: duckdb.DuckDBPyConnection, table: str, database: str | None = None) -> bool:
     """Whether `schema.table` exists in `database` (default the connection's own), as a table or a
     view (the raw tables of landings a connection attached are views: pipelines/landing.py)."""
     schema, _, name = table.partition(".")
     ((count,),) = con.execute(
-        """
-        SELECT count(*) FROM (
-            SELECT database_name, schema_name, table_name FROM duckdb_tables()
-            UNION ALL SELECT database_name, schema_name, view_name FROM duckdb_views() WHERE NOT internal
-        ) WHERE database_name = coalesce(?, current_database()) AND schema_name = ? AND table_name = ?
+        f"""
+        SELECT count(*) FROM ({_RELATIONS})
+        WHERE database_name = coalesce(?, current_database()) AND schema_name = ? AND name = ?
         """,
         [database, schema, name],
     ).fetchall()
@@ -451,16 +459,6 @@ def publish_changes(
     if record is not None:
         _write_record(record, warehouse, tables)
     return Publication(warehouse, changed, kept, dropped)
-
-
-# A database's tables and (its own) views, as one relation.
-_RELATIONS = """
-    SELECT table_oid AS oid, database_name, schema_name, table_name AS name, sql, comment, temporary
-    FROM duckdb_tables()
-    UNION ALL
-    SELECT view_oid, database_name, schema_name, view_name, sql, comment, temporary
-    FROM duckdb_views() WHERE NOT internal
-"""
 
 
 def _tables(con: duckdb.DuckDBPyConnection, schemas: Collection[str] | None) -> list[str]:
