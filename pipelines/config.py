@@ -163,15 +163,10 @@ class Lakehouse(Strict):
     docs/scaling.md). `none` keeps everything in DuckDB files; the connection string is only named."""
 
     catalog: Literal["none", "duckdb", "postgres"] = "none"
-    dsn_env: str | None = None
+    dsn_env: EnvName | None = None
     path: Path | None = None
     data_path: str | None = None
     s3: LakeS3 | None = None
-
-    @field_validator("dsn_env")
-    @classmethod
-    def _dsn_env(cls, value: str | None) -> str | None:
-        return check_env_name(value)
 
     @model_validator(mode="after")
     def _postgres_dsn(self) -> Lakehouse:
