@@ -20,7 +20,7 @@ import dagster as dg
 
 from pipelines import runlock, warehouse
 from pipelines.config import Config
-from pipelines.definitions import build_pipeline, run_job
+from pipelines.definitions import run_job
 from pipelines.defs.ingest import SYNCED
 from pipelines.defs.models import ModelsFailed
 from pipelines.defs.publish import PUBLISHED
@@ -91,9 +91,9 @@ def execute(
     job = (str(config_path), as_of.isoformat(), tuple(select or ()))
     held = runlock.held_for(config.work_database)
     tags = {RUN_LOCK: held or uuid.uuid4().hex}
-    assets = build_pipeline(config, config_path).assets
-    names = {a.op.name: a.key.to_user_string() for a in assets if len(a.keys) == 1}
     built = run_job(*job)  # also where step processes rebuild it: a bad run.executor stops here
+    assets = [a for a in built.asset_layer.asset_graph.assets_defs if a.is_executable]
+    names = {a.op.name: a.key.to_user_string() for a in assets if len(a.keys) == 1}
     if config.run.max_processes == 1 and not config.run.executor:
         result = built.execute_in_process(run_config=QUIET, tags=tags, raise_on_error=False)
         return outcome(result, names)
