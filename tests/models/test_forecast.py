@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import json
+import pickle
+import subprocess
+import sys
 from datetime import date
+from pathlib import Path
 
 import duckdb
 import numpy as np
@@ -36,8 +41,8 @@ def test_finish_weeks_matches_a_plain_simulation() -> None:
         assert list(weeks[trial]) == expected
 
 
-@pytest.fixture(scope="module")
-def con(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnection:
+def landed(path: Path) -> duckdb.DuckDBPyConnection:
+    """A warehouse with a noisy project's open milestone and a project whose milestone is done."""
     gh = GitHubRecords()
     m = gh.milestone("acme/noisy", "Noisy", created="2026-01-01", due="2026-05-01")
     gh.completed_per_week("acme/noisy", [0, 5, 1, 2, 0, 7, 3, 1])
@@ -45,8 +50,14 @@ def con(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnection:
         gh.issue("acme/noisy", created="2026-01-02", milestone=m)
     done = gh.milestone("acme/done", "All done", created="2026-01-01", due="2026-05-01")
     gh.issue("acme/done", created="2026-01-02", closed="2026-02-01", milestone=done)
-    con = open_warehouse(tmp_path_factory.mktemp("forecast") / "work.duckdb")
+    con = open_warehouse(path)
     gh.land(con)
+    return con
+
+
+@pytest.fixture(scope="module")
+def con(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnection:
+    con = landed(tmp_path_factory.mktemp("forecast") / "work.duckdb")
     run(con)
     return con
 
@@ -86,3 +97,37 @@ def test_nothing_remaining_finishes_on_as_of(con: duckdb.DuckDBPyConnection) -> 
         "FROM marts.project_completion WHERE project = 'acme/done'"
     ).fetchall()
     assert row == (0, date(2026, 3, 2), date(2026, 3, 2), "on_track", "all items done, due 2026-05-01")
+
+
+# The whole model build in a fresh interpreter: which of pandas and pyarrow are loaded before it (none,
+# or the test would measure nothing) and after it, and the dates it wrote.
+BUILD = """
+import json, pickle, sys
+import duckdb
+from pipelines import models
+heavy = ("pandas", "pyarrow")
+before = [name for name in heavy if name in sys.modules]
+con = duckdb.connect(sys.argv[1])
+models.build_all(con, pickle.loads(bytes.fromhex(sys.argv[2])))
+after = [name for name in heavy if name in sys.modules]
+dates = con.execute("SELECT milestone_id, forecast_p50_date::VARCHAR, forecast_p85_date::VARCHAR "
+                    "FROM intermediate.milestone_forecast ORDER BY milestone_id").fetchall()
+print(json.dumps({"before": before, "after": after, "dates": dates}))
+"""
+
+
+def test_the_build_imports_neither_pandas_nor_pyarrow(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    """Either would add ~50 MiB to the run's peak memory (issue 14) for a few thousand milestones."""
+    landed(tmp_path / "work.duckdb").close()
+    built = subprocess.run(
+        [sys.executable, "-c", BUILD, str(tmp_path / "work.duckdb"), pickle.dumps(params()).hex()],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    found = json.loads(built.stdout)
+    assert (found["before"], found["after"]) == ([], [])
+    expected = forecast_dates(con, params().forecast_seed)
+    assert {
+        m: (date.fromisoformat(p50), date.fromisoformat(p85)) for m, p50, p85 in found["dates"]
+    } == expected
