@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -11,6 +14,7 @@ import pytest
 from pipelines import warehouse
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def page(table: str, scope: str, stream: str, records: dict[str, dict], state: dict | None = None):
@@ -73,3 +77,45 @@ def test_settings_are_put_back_after_a_failure(tmp_path: Path) -> None:
         assert con.execute(query).fetchall() == [(1, "122.0 MiB")]
         raise RuntimeError("the sync failed")
     assert con.execute(query).fetchall() == [(2, "3.0 GiB")]
+
+
+def test_every_record_lands_with_its_own_text_whatever_characters_it_holds(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """The batch's JSON goes to DuckDB as one text split on chr(30): records whose strings hold that
+    very character, newlines, Chinese or emoji still land whole, each under its own id."""
+    issues = warehouse.ensure_raw_table(con, "github", "issues")
+    records = {
+        "1": {"id": 1, "title": "record\x1eseparator", "body": "line\nbreak\ttab"},
+        "2": {"id": 2, "user": {"login": "张伟"}, "title": "🚀 ship it"},
+        "3": {"id": 3, "title": ""},
+    }
+    warehouse.commit_pages(con, "gh", [page(issues, "a/b", "issues", records)], T0)
+    stored = con.execute(f"SELECT id, data::VARCHAR, updated_at FROM {issues} ORDER BY id").fetchall()
+    assert [(key, json.loads(text), at) for key, text, at in stored] == [
+        (key, record, T0) for key, record in records.items()
+    ]
+
+
+def test_landing_pages_imports_neither_pyarrow_nor_pandas(tmp_path: Path) -> None:
+    """The writer hands DuckDB plain lists and one text: scanning an Arrow table would make DuckDB
+    import pandas, and with pyarrow that is ~100 MiB of every run's memory."""
+    script = f"""
+import sys
+from datetime import UTC, datetime
+import duckdb
+from pipelines import warehouse
+con = duckdb.connect({str(tmp_path / "w.duckdb")!r})
+warehouse.ensure_ops(con)
+table = warehouse.ensure_raw_table(con, "github", "issues")
+rows = [(str(n), datetime(2026, 11, 1, tzinfo=UTC), warehouse.record_json({{"id": n}})) for n in range(3)]
+page = warehouse.LandedPage(table, "a/b", "issues", rows, {{"cursor": "c"}})
+warehouse.commit_pages(con, "gh", [page], datetime(2026, 11, 2, tzinfo=UTC))
+warehouse.mark_deleted(con, table, "gh", "a/b", {{"0", "1"}}, datetime(2026, 11, 3, tzinfo=UTC))
+print(con.execute(f"SELECT count(*), count(deleted_at) FROM {{table}}").fetchone(), sorted(
+    name for name in ("pyarrow", "pandas") if name in sys.modules))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.strip() == "(3, 1) []"
