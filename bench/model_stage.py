@@ -1,4 +1,5 @@
-"""The model rebuild, as `trackerlake run` does it after ingest: `pipelines.models.build_all`."""
+"""The model rebuild, as `trackerlake run` does it after ingest: `pipelines.models.build_all` with
+each model under the run's memory caps (`build_capped`)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,7 @@ from typing import Any
 
 from bench.work_database import pipeline_connection
 from pipelines import config as config_module
-from pipelines import warehouse
-from pipelines.defs.models import MODEL_DUCKDB
+from pipelines.defs.models import build_capped
 from pipelines.models import ModelParams, build_all
 
 
@@ -21,8 +21,7 @@ def run(database: str, config: str, as_of: str) -> dict[str, Any]:
         con.execute("SET enable_progress_bar = false")
         threads = con.execute("SELECT current_setting('threads')").fetchone()[0]
         started = time.perf_counter()
-        with warehouse.settings(con, MODEL_DUCKDB):  # as the run's model assets build
-            counts = build_all(con, params)
+        counts = build_all(con, params, build_capped)  # as the run's model assets build
         seconds = time.perf_counter() - started
     return {
         "seconds": seconds,

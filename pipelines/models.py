@@ -29,7 +29,7 @@ import hashlib
 import itertools
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -202,11 +202,16 @@ def build(con: duckdb.DuckDBPyConnection, model: Model, params: ModelParams) -> 
     return int(rows)
 
 
-def build_all(con: duckdb.DuckDBPyConnection, params: ModelParams) -> dict[str, int]:
-    """Build every model in dependency order; returns row counts of the tables built (skipped: absent)."""
+def build_all(
+    con: duckdb.DuckDBPyConnection,
+    params: ModelParams,
+    builder: Callable[[duckdb.DuckDBPyConnection, Model, ModelParams], int] = build,
+) -> dict[str, int]:
+    """Build every model in dependency order, each with `builder` (the run's assets pass one that
+    caps DuckDB's memory); returns row counts of the tables built (skipped: absent)."""
     counts: dict[str, int] = {}
     for model in discover():
-        rows = build(con, model, params)
+        rows = builder(con, model, params)
         if warehouse.table_exists(con, model.name):
             counts[model.name] = rows
     return counts

@@ -16,9 +16,11 @@ from pipelines.defs.resources import TrackerlakeSettings, WorkDatabase
 
 # The builds read the raw JSON and join history: DuckDB's cache would grow toward the connection's
 # 2 GB and stay there for the rest of the run. Capped, a build spills what does not fit to disk
-# (1M work items build in 37 s rather than 29 s). Parsing large JSON records cannot spill: a build
-# that runs out of memory under the cap is built again with the connection's whole limit.
-MODEL_DUCKDB = {"memory_limit": "320MB"}
+# (1M work items build in 37 s rather than 29 s). Parsing large JSON records cannot spill: DuckDB
+# parses 2,048 records at a time, 16 MiB a vector of pull requests, so a build that runs out of
+# memory under a cap is built again under the next, and last with the connection's whole limit.
+# At 100k issues every model but the pull requests' and Jira issues' staging fits in the first.
+MODEL_MEMORY_CAPS = ("192MB", "320MB")
 
 
 def model_key(name: str) -> dg.AssetKey:
@@ -48,13 +50,15 @@ def _deps(model: models.Model, config: Config, built: set[str]) -> list[dg.Asset
 
 
 def build_capped(con: duckdb.DuckDBPyConnection, model: models.Model, params: models.ModelParams) -> int:
-    """Build `model` with DuckDB's memory capped (MODEL_DUCKDB), uncapped if it runs out under it."""
+    """Build `model` under the first of MODEL_MEMORY_CAPS it fits in, uncapped if none."""
     models.set_params(con, params)
-    try:
-        with warehouse.settings(con, MODEL_DUCKDB):
-            return models.build(con, model, params)
-    except duckdb.OutOfMemoryException:
-        return models.build(con, model, params)  # its transaction was rolled back: start again
+    for cap in MODEL_MEMORY_CAPS:
+        try:
+            with warehouse.settings(con, {"memory_limit": cap}):
+                return models.build(con, model, params)
+        except duckdb.OutOfMemoryException:
+            continue  # its transaction was rolled back: start again with more
+    return models.build(con, model, params)
 
 
 class ModelsFailed(Exception):
