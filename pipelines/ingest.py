@@ -168,9 +168,10 @@ BATCH_SECONDS = 0.25
 # and the next one gathering, so fetching goes on while the writer is in DuckDB.
 QUEUED_BYTES = 2 * BATCH_BYTES
 # The writer appends small batches and probes the raw tables by key: DuckDB needs little memory
-# for that, and its cache must not grow with the raw tables (ingest memory stays flat). One
-# DuckDB thread leaves the other core to the fetch threads; checkpoints come every 64 MB of WAL.
-INGEST_DUCKDB = {"memory_limit": "128MB", "threads": "1", "checkpoint_threshold": "64MB"}
+# for that, and its cache must not grow with the raw tables (ingest memory stays flat). 96 MB
+# rather than 128 took 30 MiB off the sync's peak for 3% more time; 64 MB took 30 more for 30%.
+# One DuckDB thread leaves the other core to the fetch threads; checkpoints every 64 MB of WAL.
+INGEST_DUCKDB = {"memory_limit": "96MB", "threads": "1", "checkpoint_threshold": "64MB"}
 
 
 def sync_source(
