@@ -10,7 +10,7 @@ $(UV):
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check uv
 
-# --compile-bytecode: a run imports Dagster, DuckDB and pandas; without .pyc files each start
+# --compile-bytecode: a run imports Dagster, DuckDB and requests; without .pyc files each start
 # compiles them again (2.5 s of a no-change run).
 $(VENV)/.synced: $(UV) pyproject.toml uv.lock
 	$(UV) sync --quiet --frozen --compile-bytecode --extra dev --python $(BIN)/python
