@@ -79,7 +79,9 @@ parsed AS (
         l.id,
         l.top.key,
         l.top.self,
-        l.top.fields AS custom,
+        -- Each field's JSON text by field id: a custom field is then a lookup, where a JSON path
+        -- built from its id parsed all the fields again for each candidate field.
+        json_transform(l.top.fields, '"MAP(VARCHAR, JSON)"') AS custom,
         json_transform(l.top.fields, '{
             "summary": "VARCHAR",
             "issuetype": {"name": "VARCHAR", "subtask": "BOOLEAN"},
@@ -112,19 +114,19 @@ custom_values AS (
     SELECT
         *,
         list_filter(
-            list_transform(story_point_fields, lambda f: TRY_CAST(json_extract_string(custom, '$.' || f) AS DOUBLE)),
+            list_transform(story_point_fields, lambda f: TRY_CAST(json_extract_string(custom[f], '$') AS DOUBLE)),
             lambda v: v IS NOT NULL
         )[1] AS story_points,
         list_filter(
-            list_transform(sprint_fields, lambda f: json_extract(custom, '$.' || f)),
+            list_transform(sprint_fields, lambda f: custom[f]),
             lambda v: v IS NOT NULL AND json_type(v) = 'ARRAY'
         )[1] AS sprint_values,
         list_filter(
-            list_transform(epic_link_fields, lambda f: json_extract_string(custom, '$.' || f)),
+            list_transform(epic_link_fields, lambda f: json_extract_string(custom[f], '$')),
             lambda v: v IS NOT NULL
         )[1] AS epic_link,
         len(list_filter(
-            list_transform(request_type_fields, lambda f: json_extract_string(custom, '$.' || f)),
+            list_transform(request_type_fields, lambda f: json_extract_string(custom[f], '$')),
             lambda v: v IS NOT NULL
         )) > 0 AS has_request_type
     FROM parsed
