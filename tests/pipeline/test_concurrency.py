@@ -106,3 +106,20 @@ def test_the_fetch_threads_wait_for_the_writer_past_the_byte_budget(
         landed = con.execute("SELECT count(*) FROM raw.github_issues").fetchone()[0]
     assert result.error is None and landed == result.records["issues"] > 100
     assert len(batches) > 20 and set(batches) == {1}
+
+
+def test_a_sync_leaves_its_wal_folded_into_the_file_under_the_ingest_cap(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sync checkpoints before its DuckDB cap is lifted: a WAL left for the connection's close
+    was checkpointed under DuckDB's default limit, the whole run's peak at 100k issues."""
+    org = generate_org(seed=7, scale=0.3)
+    monkeypatch.setenv("GH_TOKEN", "t")
+    path = tmp_path / "w.duckdb"
+    with EmulatorServer(org) as server, duckdb.connect(str(path)) as con:
+        result = ingest.sync_source(con, three_repos(server, per_page=20), "run-1")
+        wal = Path(f"{path}.wal")
+        left = wal.stat().st_size if wal.exists() else 0
+        landed = con.execute("SELECT count(*) FROM raw.github_issues").fetchone()[0]
+    assert result.error is None and landed == result.records["issues"] > 100
+    assert left == 0
