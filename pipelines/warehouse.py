@@ -292,13 +292,13 @@ def _upsert(
 ) -> int:
     """Land the batch's new and changed rows in `table`; returns how many.
 
-    The batch goes in as one list parameter per column, unnested in SQL: a bulk insert, never row
-    by row, that needs neither pyarrow nor pandas in the process (DuckDB imports pandas to scan a
-    registered Arrow table, ~100 MiB of the run's memory with pyarrow).
+    The batch goes in as list parameters and one text of its JSON, unnested in SQL: a bulk insert,
+    never row by row, that needs neither pyarrow nor pandas in the process (DuckDB imports pandas
+    to scan a registered Arrow table, ~100 MiB of the run's memory with pyarrow).
     """
     scopes, cursors, data = zip(*rows.values(), strict=True)
     # The JSON texts go in as one BLOB that SQL decodes and splits: 3x faster than one str (DuckDB
-    # re-encodes a str holding any non-ASCII text) and 20x faster than a list of either.
+    # re-encodes a str holding any non-ASCII text), 20x faster than a list of BLOBs.
     # RECORDS_APART can be in no JSON text: JSON escapes control characters inside strings.
     texts = RECORDS_APART.join(data)
     batch = {"ids": list(rows), "scopes": list(scopes), "cursors": list(cursors), "data": texts}
