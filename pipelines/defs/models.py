@@ -19,7 +19,7 @@ from pipelines.defs.resources import TrackerlakeSettings, WorkDatabase
 # (1M work items build in 37 s rather than 29 s). Parsing large JSON records cannot spill: DuckDB
 # parses 2,048 records at a time, 16 MiB a vector of pull requests, so a build that runs out of
 # memory under a cap is built again under the next, and last with the connection's whole limit.
-# At 100k issues every model but the pull requests' and Jira issues' staging fits in the first.
+# At 100k issues every model but the pull requests' staging fits in the first.
 MODEL_MEMORY_CAPS = ("192MB", "320MB")
 
 
