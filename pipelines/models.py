@@ -235,77 +235,82 @@ CREATE TABLE IF NOT EXISTS internal.model_builds (
 RUNNER_DIGEST = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
 
 
-def ensure_builds(con: duckdb.DuckDBPyConnection) -> None:
-    """Create internal.model_builds if needed: once before a run's digests, not once per model."""
-    con.execute(BUILDS_DDL)
+class BuildLog:
+    """What each model was last built from (internal.model_builds) and which tables exist, read once
+    when a run's models step starts and kept current as the step builds: a model kept because its
+    inputs did not change costs no query but its raw inputs' fingerprints.
 
-
-def inputs_digest(
-    con: duckdb.DuckDBPyConnection,
-    model: Model,
-    params: ModelParams,
-    models: set[str],
-    fingerprints: dict[str, str],
-) -> str:
-    """A digest of everything `model`'s table is a function of, as it stands now.
-
-    Its code (its file and this runner, the DuckDB version that runs it), the parameters, each
-    input that is not a model (a raw table: its rows, by their stored hash, and deletions) and,
-    for each input built by a model of `models`, the digest that model was last built or kept
-    with: a change anywhere upstream reaches every model below it, and comparing needs no scan
-    of an intermediate table. Call it once the model's inputs are final for the run, after
-    `ensure_builds`. `fingerprints` keeps each raw table's across the run's models (the sync is
-    over: a raw table read by two models is scanned once).
+    The step's connection is the only writer of the working database while it runs, so what was
+    read at the start stays true but for the tables the step builds, read again after each build.
     """
-    parts = [
-        duckdb.__version__,
-        RUNNER_DIGEST,
-        hashlib.sha256(model.path.read_bytes()).hexdigest() if model.path else "",
-        json.dumps(dataclasses.asdict(params), sort_keys=True, default=str),
-    ]
-    for dep in sorted(model.deps):
-        if dep in models:
-            parts.append(f"{dep}={_built_from(con, dep)}")
-            continue
-        if dep not in fingerprints:
-            fingerprints[dep] = _raw_fingerprint(con, dep)
-        parts.append(f"{dep}={fingerprints[dep]}")
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        con.execute(BUILDS_DDL)
+        self._builds: dict[str, tuple[str, bool, int]] = {
+            model: (inputs, present, rows)
+            for model, inputs, present, rows in con.execute(
+                "SELECT model, inputs, present, rows FROM internal.model_builds"
+            ).fetchall()
+        }
+        self._tables = warehouse.relations(con)
+        # Each raw table's, across the step's models (the sync is over: a raw table read by two
+        # models is scanned once).
+        self._fingerprints: dict[str, str] = {}
 
-def _built_from(con: duckdb.DuckDBPyConnection, model: str) -> str | None:
-    row = con.execute("SELECT inputs FROM internal.model_builds WHERE model = ?", [model]).fetchone()
-    return row[0] if row else None
+    def inputs_digest(
+        self, con: duckdb.DuckDBPyConnection, model: Model, params: ModelParams, models: set[str]
+    ) -> str:
+        """A digest of everything `model`'s table is a function of, as it stands now.
 
+        Its code (its file and this runner, the DuckDB version that runs it), the parameters, each
+        input that is not a model (a raw table: its rows, by their stored hash, and deletions) and,
+        for each input built by a model of `models`, the digest that model was last built or kept
+        with: a change anywhere upstream reaches every model below it, and comparing needs no scan
+        of an intermediate table. Call it once the model's inputs are final for the run.
+        """
+        parts = [
+            duckdb.__version__,
+            RUNNER_DIGEST,
+            hashlib.sha256(model.path.read_bytes()).hexdigest() if model.path else "",
+            json.dumps(dataclasses.asdict(params), sort_keys=True, default=str),
+        ]
+        for dep in sorted(model.deps):
+            if dep in models:
+                built = self._builds.get(dep)
+                parts.append(f"{dep}={built[0] if built else None}")
+                continue
+            if dep not in self._fingerprints:
+                self._fingerprints[dep] = self._raw_fingerprint(con, dep)
+            parts.append(f"{dep}={self._fingerprints[dep]}")
+        return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
-def _raw_fingerprint(con: duckdb.DuckDBPyConnection, table: str) -> str:
-    """Rows of a raw table by key, stored hash and deletion (narrow columns: its JSON is not read)."""
-    if not warehouse.table_exists(con, table):
-        return "missing"
-    ((rows, total),) = con.execute(
-        f"SELECT count(*), sum(hash(source, scope, id, data_hash, deleted_at))::VARCHAR FROM {table}"
-    ).fetchall()
-    return f"{rows}:{total}"
+    def _raw_fingerprint(self, con: duckdb.DuckDBPyConnection, table: str) -> str:
+        """Rows of a raw table by key, stored hash and deletion (narrow columns: its JSON is not read)."""
+        if table not in self._tables:
+            return "missing"
+        ((rows, total),) = con.execute(
+            f"SELECT count(*), sum(hash(source, scope, id, data_hash, deleted_at))::VARCHAR FROM {table}"
+        ).fetchall()
+        return f"{rows}:{total}"
 
+    def built_rows(self, model: Model, digest: str) -> int | None:
+        """The row count `model`'s table was built with, if it was built from `digest` and is still
+        there as built (or still absent: a tracker not configured); None when it must be built."""
+        built = self._builds.get(model.name)
+        if built is None or built[0] != digest or built[1] != (model.name in self._tables):
+            return None
+        return built[2]
 
-def built_rows(con: duckdb.DuckDBPyConnection, model: Model, digest: str) -> int | None:
-    """The row count `model`'s table was built with, if it was built from `digest` and is still
-    there as built (or still absent: a tracker not configured); None when it must be built."""
-    row = con.execute(
-        "SELECT present, rows FROM internal.model_builds WHERE model = ? AND inputs = ?", [model.name, digest]
-    ).fetchone()
-    if row is None or row[0] != warehouse.table_exists(con, model.name):
-        return None
-    return int(row[1])
-
-
-def record_build(con: duckdb.DuckDBPyConnection, model: Model, digest: str, rows: int) -> None:
-    """Note that `model` was built from `digest` (after its build committed: a crash between the
-    two only makes the next run build it again)."""
-    con.execute(
-        "INSERT OR REPLACE INTO internal.model_builds VALUES (?, ?, ?, ?, ?)",
-        [model.name, digest, warehouse.table_exists(con, model.name), rows, datetime.now(UTC)],
-    )
+    def record(self, con: duckdb.DuckDBPyConnection, model: Model, digest: str, rows: int) -> None:
+        """Note that `model` was built from `digest` (after its build committed: a crash between the
+        two only makes the next run build it again)."""
+        self._tables = warehouse.relations(con)  # the build made or dropped its table
+        built = (digest, model.name in self._tables, rows)
+        con.execute(
+            "INSERT OR REPLACE INTO internal.model_builds VALUES (?, ?, ?, ?, ?)",
+            [model.name, *built, datetime.now(UTC)],
+        )
+        self._builds[model.name] = built
 
 
 def _sql_model(

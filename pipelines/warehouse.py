@@ -161,6 +161,17 @@ def table_exists(con: duckdb.DuckDBPyConnection, table: str, database: str | Non
     return count > 0
 
 
+def relations(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """`schema.table` of every table and view of the connection's own database: one query where
+    `table_exists` per table would take one each."""
+    return {
+        f"{schema}.{name}"
+        for schema, name in con.execute(
+            f"SELECT schema_name, name FROM ({_RELATIONS}) WHERE database_name = current_database()"
+        ).fetchall()
+    }
+
+
 def raw_table(source_type: str, stream: str) -> str:
     """`raw.<type>_<stream>`; both parts are checked, as the name is written into SQL unquoted."""
     for part in (source_type, stream):

@@ -97,9 +97,8 @@ def models_asset(config: Config) -> dg.AssetsDefinition:
         selected = context.selected_asset_keys
         failed: dict[str, str] = {}  # model -> its own error
         unbuilt: set[str] = set()  # models not built because one they read failed or was not built
-        fingerprints: dict[str, str] = {}  # raw tables', for the digests (models.inputs_digest)
         with duckdb.get_connection() as con:
-            models.ensure_builds(con)
+            log = models.BuildLog(con)
             for model in discovered:
                 if model_key(model.name) not in selected:
                     continue
@@ -107,7 +106,7 @@ def models_asset(config: Config) -> dg.AssetsDefinition:
                     unbuilt.add(model.name)
                     continue
                 try:
-                    rows, kept = _build_or_keep(con, model, params, built, fingerprints)
+                    rows, kept = _build_or_keep(con, model, params, built, log)
                 except Exception as exc:  # the others still build; the step fails below
                     cause = str(exc).strip().splitlines() or [""]  # DuckDB's errors run on with the SQL
                     failed[model.name] = f"{type(exc).__name__}: {cause[0]}"
@@ -130,14 +129,14 @@ def _build_or_keep(
     model: models.Model,
     params: models.ModelParams,
     built: set[str],
-    fingerprints: dict[str, str],
+    log: models.BuildLog,
 ) -> tuple[int, bool]:
     """Build `model` unless it was built already from these very inputs (no source changed, same
     as_of and settings): that table is what a build would give, so it is kept. (rows, kept)."""
-    digest = models.inputs_digest(con, model, params, built, fingerprints)
-    rows = models.built_rows(con, model, digest)
+    digest = log.inputs_digest(con, model, params, built)
+    rows = log.built_rows(model, digest)
     if rows is not None:
         return rows, True
     rows = build_capped(con, model, params)
-    models.record_build(con, model, digest, rows)
+    log.record(con, model, digest, rows)
     return rows, False

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import pytest
 
 from pipelines import config as config_module
@@ -52,3 +53,61 @@ def test_a_failing_model_fails_alone_and_is_named(tmp_path: Path, monkeypatch: p
     message = failure.event_specific_data.error.cause.message
     lines = message.partition(": ")[2].strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("marts/broken: CatalogException: "), lines
+
+
+def test_a_model_is_kept_until_its_inputs_change_or_its_table_is_dropped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "models"
+    (folder / "marts").mkdir(parents=True)
+    sqls = {
+        "a": "SELECT 1 AS n",
+        "b": "SELECT n + 1 AS n FROM marts.a",
+        "c": "SELECT n * 10 AS n FROM marts.b",
+    }
+    for name, sql in sqls.items():
+        (folder / "marts" / f"{name}.sql").write_text(MODEL.format(name=name, sql=sql), encoding="utf-8")
+    monkeypatch.setenv("T", "token")
+    discover = models.discover
+    monkeypatch.setattr(models, "discover", lambda: [m for m in discover(folder) if m.schema == "marts"])
+    path = tmp_path / "trackerlake.yaml"
+    path.write_text(
+        "warehouse: w.duckdb\nsources: [{name: gh, type: github, token_env: T, repos: [a/b]}]\n",
+        encoding="utf-8",
+    )
+    config = config_module.load(path, check_env=False)
+
+    def step() -> dict[str, bool]:
+        """Run the models step: whether each model was kept."""
+        result = dg.materialize(
+            [model_defs.models_asset(config)],
+            resources={
+                "settings": TrackerlakeSettings(config_path=str(path), as_of="2026-01-01"),
+                "duckdb": WorkDatabase(
+                    database=str(config.work_database), landing=str(config.landing_directory), sources=["gh"]
+                ),
+            },
+        )
+        return {
+            event.asset_key.to_user_string(): event.materialization.metadata["kept"].value
+            for event in result.get_asset_materialization_events()
+        }
+
+    def tables() -> list[tuple[str, int]]:
+        with duckdb.connect(str(config.work_database), read_only=True) as con:
+            return con.execute(
+                "SELECT 'a', n FROM marts.a UNION ALL SELECT 'c', n FROM marts.c ORDER BY 1"
+            ).fetchall()
+
+    # Built in the first step, each table is there as built when the next one starts: all kept.
+    assert step() == {"marts/a": False, "marts/b": False, "marts/c": False}
+    assert step() == {"marts/a": True, "marts/b": True, "marts/c": True}
+    # A dropped table is built again; what reads it was built from the same inputs: kept.
+    with duckdb.connect(str(config.work_database)) as con:
+        con.execute("DROP TABLE marts.b")
+    assert step() == {"marts/a": True, "marts/b": False, "marts/c": True}
+    # A model built in the step gives a new digest to the models after it, built in turn.
+    (folder / "marts" / "a.sql").write_text(MODEL.format(name="a", sql="SELECT 2 AS n"), encoding="utf-8")
+    assert step() == {"marts/a": False, "marts/b": False, "marts/c": False}
+    assert tables() == [("a", 2), ("c", 30)]
+    assert step() == {"marts/a": True, "marts/b": True, "marts/c": True}
