@@ -460,7 +460,7 @@ def publish_changes(
     # Only one run writes (the working database's lock), so any copy lying here is a dead run's.
     for leftover in warehouse.parent.glob(f".{glob.escape(warehouse.name)}.*.tmp*"):
         leftover.unlink(missing_ok=True)
-    tables = {table: _fingerprint(con, table) for table in _tables(con, schemas)}
+    tables = {table: _fingerprint(con, table, text) for table, text in _definitions(con, schemas).items()}
     record = _record_path(con)
     before = _published_before(record, warehouse)
     changed = [table for table, print_ in tables.items() if before.get(table) != print_]
@@ -480,34 +480,30 @@ def publish_changes(
     return Publication(warehouse, changed, kept, dropped)
 
 
-def _tables(con: duckdb.DuckDBPyConnection, schemas: Collection[str] | None) -> list[str]:
-    """`schema.table` of the working database's tables in `schemas` (None: all), in a stable order.
-    A view counts as a table: the landings' raw tables show there as views (pipelines/landing.py),
-    published as the tables they read."""
+def _definitions(con: duckdb.DuckDBPyConnection, schemas: Collection[str] | None) -> dict[str, str]:
+    """The working database's tables in `schemas` (None: all), in a stable order, each with its
+    definition and comments as one text, all read by one query (a query per table read every
+    attached database's columns each time). A view counts as a table: the landings' raw tables
+    show there as views (pipelines/landing.py), published as the tables they read."""
     rows = con.execute(
         f"""
-        SELECT schema_name, name FROM ({_RELATIONS})
-        WHERE database_name = current_database() AND NOT temporary
-        ORDER BY schema_name, name
-        """
-    ).fetchall()
-    return [f"{schema}.{table}" for schema, table in rows if schemas is None or schema in schemas]
-
-
-def _fingerprint(con: duckdb.DuckDBPyConnection, table: str) -> str:
-    """Rows (a sum of row hashes: order-free), definition and comments: equal means same table."""
-    schema, _, name = table.partition(".")
-    ((rows, total),) = con.execute(
-        f"SELECT count(*), sum(hash(t))::VARCHAR FROM {_quoted(table)} AS t"
-    ).fetchall()
-    ((definition,),) = con.execute(
-        f"""
-        SELECT [t.sql, t.comment, (SELECT list(c.comment ORDER BY c.column_index)::VARCHAR
+        SELECT schema_name, name,
+               [t.sql, t.comment, (SELECT list(c.comment ORDER BY c.column_index)::VARCHAR
                                    FROM duckdb_columns() c WHERE c.table_oid = t.oid)]::VARCHAR
         FROM ({_RELATIONS}) t
-        WHERE database_name = current_database() AND schema_name = ? AND name = ?
+        WHERE database_name = current_database() AND NOT temporary
+          AND ($schemas::VARCHAR[] IS NULL OR list_contains($schemas::VARCHAR[], schema_name))
+        ORDER BY schema_name, name
         """,
-        [schema, name],
+        {"schemas": None if schemas is None else list(schemas)},
+    ).fetchall()
+    return {f"{schema}.{table}": definition for schema, table, definition in rows}
+
+
+def _fingerprint(con: duckdb.DuckDBPyConnection, table: str, definition: str) -> str:
+    """Rows (a sum of row hashes: order-free), definition and comments: equal means same table."""
+    ((rows, total),) = con.execute(
+        f"SELECT count(*), sum(hash(t))::VARCHAR FROM {_quoted(table)} AS t"
     ).fetchall()
     return f"{rows}:{total}:{hashlib.sha256(definition.encode()).hexdigest()}"
 
