@@ -181,21 +181,38 @@ def raw_table(source_type: str, stream: str) -> str:
 
 
 def ensure_ops(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(OPS_DDL)
+    _in_one_transaction(con, OPS_DDL)
 
 
 def ensure_raw_table(con: duckdb.DuckDBPyConnection, source_type: str, stream: str) -> str:
     """Create `raw.<type>_<stream>` if needed; every stream lands in the same shape."""
     table = raw_table(source_type, stream)
-    con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({RAW_COLUMNS})")
     description = (
         f"Landed {source_type} {stream} records, one per source and id, upserted by primary key; "
         "data keeps the record as the API returned it."
     )
-    con.execute(f"COMMENT ON TABLE {table} IS {sql_literal(description)}")
-    for column, comment in RAW_COLUMN_COMMENTS.items():
-        con.execute(f"COMMENT ON COLUMN {table}.{column} IS {sql_literal(comment)}")
+    statements = [
+        f"CREATE TABLE IF NOT EXISTS {table} ({RAW_COLUMNS})",
+        f"COMMENT ON TABLE {table} IS {sql_literal(description)}",
+        *(
+            f"COMMENT ON COLUMN {table}.{column} IS {sql_literal(comment)}"
+            for column, comment in RAW_COLUMN_COMMENTS.items()
+        ),
+    ]
+    _in_one_transaction(con, ";\n".join(statements))
     return table
+
+
+def _in_one_transaction(con: duckdb.DuckDBPyConnection, statements: str) -> None:
+    """Run DDL `statements` (a table and its comments, every run) as one commit, not one per
+    statement: a raw table's 10 take a third of the time."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(statements)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
 
 
 def read_state(con: duckdb.DuckDBPyConnection, source: str, scope: str, stream: str) -> dict[str, Any] | None:
