@@ -71,6 +71,18 @@ def markdown(results: dict[str, Any], targets: list[Target]) -> str:
             f"{scale['generated_seconds']:.1f}s | {scale['emulator_peak_rss_bytes'] / MIB:.0f} | "
             f"{ratio:.2f}×{' (stopped)' if stages['full sync'].get('timed_out') else ''} |"
         )
+    left_out = [
+        f"{kind} at {scale['label']} ({requests:,} requests)"
+        for scale in results["scales"]
+        for kind, requests in scale.get("left_out", {}).items()
+    ]
+    if left_out:
+        lines += [
+            "",
+            "Not measured, their first read needing more requests than the bench's budget per tracker: "
+            + ", ".join(left_out)
+            + ". Their items are in the counts above, served but not read.",
+        ]
     lines += [
         "",
         "Per source:",

@@ -7,8 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from bench import suite
 from bench.__main__ import main
+from bench.emulator_host import EmulatorHost
 from emulators.emulated import registered
+from pipelines.config import load
 from pipelines.demo import DEMO_EMAIL, DEMO_TOKEN, EMAIL_ENV, TOKEN_ENV
 from pipelines.models import discover
 
@@ -49,3 +52,25 @@ def test_quick_bench_runs_every_stage_and_writes_results(
     names = [t["name"] for t in results["targets"]]
     assert any("full sync" in n for n in names) and any("model rebuild" in n for n in names)
     assert "## Targets" in (out / "results.md").read_text(encoding="utf-8")
+
+
+def test_a_tracker_whose_first_read_is_over_the_budget_is_left_out_of_the_scale(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At 100k one request per item is ~380k requests (GitLab's event lists): measured only where
+    its first read fits the plan's budget, its floors left out with it."""
+    monkeypatch.setenv(TOKEN_ENV, DEMO_TOKEN)
+    monkeypatch.setenv(EMAIL_ENV, DEMO_EMAIL)
+    with EmulatorHost(0.1) as host:
+        full = host.control("GET", "floors")["full"]
+        first_reads = suite._per_tracker(full)
+        assert sum(first_reads.values()) == sum(full.values()) and set(first_reads) == set(registered())
+        largest = max(first_reads, key=first_reads.__getitem__)
+        kinds = suite.within_budget(first_reads, first_reads[largest] - 1)
+        config = suite.measured_config(
+            host, tmp_path / "trackerlake.yaml", kinds, warehouse=tmp_path / "published.duckdb"
+        )
+    assert kinds == set(registered()) - {largest}
+    assert {source.type for source in load(config, check_env=False).sources} == kinds
+    assert {key.split()[0] for key in suite._of(full, kinds)} == kinds
+    assert suite.within_budget(first_reads, None) == set(registered())
