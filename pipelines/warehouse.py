@@ -570,6 +570,11 @@ def _write_record(record: Path, warehouse: Path, tables: Mapping[str, str]) -> N
     os.replace(tmp, record)
 
 
+# The copy streams each table into the new file: under the working database's 2 GB limit DuckDB
+# cached what it read, +150 MiB at 100k issues (the whole run's peak); under 96 MB, +89 MiB and as fast.
+PUBLISH_DUCKDB = {"memory_limit": "96MB"}
+
+
 def write_copy(con: duckdb.DuckDBPyConnection, path: Path, tables: Sequence[str]) -> None:
     """Write `tables` of the working database into the DuckDB file at `path`: created in the
     storage version older readers open, or else updated in its own."""
@@ -582,9 +587,10 @@ def write_copy(con: duckdb.DuckDBPyConnection, path: Path, tables: Sequence[str]
         [str(Path(path).absolute()), PUBLISH_STORAGE_VERSION],
     )
     try:
-        for table in tables:
-            copy_table(con, work, table, "_publish")
-        con.execute("CHECKPOINT _publish")
+        with settings(con, PUBLISH_DUCKDB):
+            for table in tables:
+                copy_table(con, work, table, "_publish")
+            con.execute("CHECKPOINT _publish")
     finally:
         con.execute("DETACH _publish")
     with open(path, "rb") as handle:

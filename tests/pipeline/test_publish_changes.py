@@ -3,6 +3,7 @@ leaves an unchanged warehouse alone; a file that is not the one last published i
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -88,3 +89,24 @@ def test_a_file_replaced_by_hand_is_written_whole(work: duckdb.DuckDBPyConnectio
 
     assert (done.written, done.kept) == (["marts.items", "ops.runs"], [])
     assert list(tables(published)) == ["marts.items", "ops.runs"]
+
+
+def test_the_copy_runs_under_its_own_memory_cap_and_puts_the_limit_back(
+    work: duckdb.DuckDBPyConnection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under the working database's 2 GB limit the copy cached what it read (+150 MiB at 100k
+    issues, the run's peak): PUBLISH_DUCKDB caps it. A cap too small for a block shows it applies."""
+    work.execute("CREATE TABLE marts.wide AS SELECT range AS n, md5(range::VARCHAR) AS s FROM range(300000)")
+    work.execute("SET memory_limit = '1GiB'")  # a value read back as set (1.0 GiB)
+    limit = work.execute("SELECT current_setting('memory_limit')").fetchone()
+    monkeypatch.setattr(warehouse, "PUBLISH_DUCKDB", {"memory_limit": "1MB"})
+    with pytest.raises(duckdb.OutOfMemoryException):
+        warehouse.write_copy(work, tmp_path / "capped.duckdb", ["marts.wide"])
+    assert work.execute("SELECT current_setting('memory_limit')").fetchone() == limit
+    monkeypatch.undo()
+    warehouse.write_copy(work, tmp_path / "copied.duckdb", ["marts.wide"])
+    assert tables(tmp_path / "copied.duckdb")["marts.wide"][:2] == [(0, md5(0)), (1, md5(1))]
+
+
+def md5(n: int) -> str:
+    return hashlib.md5(str(n).encode()).hexdigest()
