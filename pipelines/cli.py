@@ -12,6 +12,7 @@ directory (paths in the config are relative to the config file).
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 import uuid
 from datetime import UTC, datetime
@@ -252,5 +253,18 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def entry() -> None:
+    """The `trackerlake` command: `main`, then an exit that leaves the objects to the process's end.
+
+    Python's exit collects every object still alive, a million after a run (Dagster and its
+    storage, DuckDB, the connectors): 0.4-0.7 s of a 3 s run with nothing new. Every file and
+    connection is closed by then (the commands close what they open), so those objects are frozen
+    out of the collection; exit handlers still run.
+    """
+    code = main()
+    gc.freeze()
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()
