@@ -4,8 +4,9 @@
     python -m bench.stage sync ARGS.json RESULT.json [PROFILE.txt]
 
 A stage is a function taking keyword arguments (JSON) and returning a JSON-able dict; the child adds
-`wall_seconds` (the call, imports excluded) and `peak_rss_bytes` (the process's ru_maxrss); the
-stage's own `seconds` time only what it measures (a sync without opening the database, say). With a
+`wall_seconds` (the call, imports excluded) and `peak_rss_bytes` (the process's ru_maxrss, unless
+the stage reports its own: the whole run's is its command's); the stage's own `seconds` time only
+what it measures (a sync without opening the database, say). With a
 profile path the call runs under cProfile and the top functions by cumulative time are written there.
 """
 
@@ -15,8 +16,10 @@ import cProfile
 import importlib
 import io
 import json
+import os
 import pstats
 import resource
+import signal
 import subprocess
 import sys
 import time
@@ -50,12 +53,15 @@ def run_stage(
     args_path.write_text(json.dumps(args), encoding="utf-8")
     result_path.unlink(missing_ok=True)
     command = [sys.executable, "-m", "bench.stage", name, str(args_path), str(result_path)]
-    child = subprocess.Popen([*command, *([str(profile)] if profile else [])], cwd=ROOT)
+    # A session of its own: a stage that runs the installed command is stopped with it.
+    child = subprocess.Popen(
+        [*command, *([str(profile)] if profile else [])], cwd=ROOT, start_new_session=True
+    )
     try:
         code = child.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
-        peak = peak_rss(child.pid)
-        child.kill()
+        peak = max(peak_rss(pid) for pid in _tree(child.pid))
+        os.killpg(child.pid, signal.SIGKILL)
         child.wait()
         return {"timed_out": True, "seconds": timeout, "wall_seconds": timeout, "peak_rss_bytes": peak}
     if code != 0:
@@ -64,16 +70,39 @@ def run_stage(
 
 
 def peak_rss(pid: int) -> int:
-    """A running process's peak RSS so far (VmHWM), in bytes."""
-    for line in Path(f"/proc/{pid}/status").read_text(encoding="utf-8").splitlines():
+    """A running process's peak RSS so far (VmHWM), in bytes; 0 once it has ended."""
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return 0
+    for line in lines:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) * 1024
     return 0
 
 
+def _tree(pid: int) -> list[int]:
+    """`pid` and its descendants, as /proc lists them now."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text(encoding="utf-8").split()
+    except OSError:
+        children = []
+    return [pid, *(descendant for child in children for descendant in _tree(int(child)))]
+
+
 def _load(name: str) -> Callable[..., dict[str, Any]]:
     module, _, function = STAGES[name].partition(":")
     return getattr(importlib.import_module(module), function)
+
+
+def write_profile(source: cProfile.Profile | str, path: Path) -> None:
+    """A profile (a profiler, or a file cProfile wrote) as text: the 40 calls taking most time
+    with what they call, and the 25 taking most in themselves (where the time goes, not under what)."""
+    text = io.StringIO()
+    stats = pstats.Stats(source, stream=text)
+    stats.sort_stats("cumulative").print_stats(40)
+    stats.sort_stats("tottime").print_stats(25)
+    path.write_text(text.getvalue(), encoding="utf-8")
 
 
 def main(argv: list[str]) -> None:
@@ -87,11 +116,7 @@ def main(argv: list[str]) -> None:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     peak = usage.ru_maxrss * 1024  # Linux reports KiB
     if profiler:
-        text = io.StringIO()
-        stats = pstats.Stats(profiler, stream=text)
-        stats.sort_stats("cumulative").print_stats(40)
-        stats.sort_stats("tottime").print_stats(25)  # where the time is spent, not only under what
-        Path(profile[0]).write_text(text.getvalue(), encoding="utf-8")
+        write_profile(profiler, Path(profile[0]))
     cpu = usage.ru_utime + usage.ru_stime  # imports included: a floor for the stage's own
     payload = {"wall_seconds": wall, "peak_rss_bytes": peak, "cpu_seconds": cpu, **result}
     Path(result_path).write_text(json.dumps(payload, indent=2), encoding="utf-8")

@@ -168,8 +168,9 @@ def whole_runs(
             "as_of": (DEMO_AS_OF + timedelta(days=days)).isoformat(),
             "out": str(work_dir / f"{slug}.out.txt"),
         }
-        trace = work_dir / f"{slug}.profile.txt" if profile else None
-        result = run_stage("run", args, work_dir / slug, trace, timeout if not runs else None)
+        if profile:  # of the run's own process, not of the stage waiting for it
+            args["profile"] = str(work_dir / f"{slug}.profile.txt")
+        result = run_stage("run", args, work_dir / slug, None, timeout if not runs else None)
         seen = host.control("GET", "requests")
         runs[stage] = {**result, "requests": seen["total"], "by_status": seen["by_status"]}
         if result.get("timed_out"):
