@@ -79,7 +79,8 @@ def markdown(results: dict[str, Any], targets: list[Target]) -> str:
     if left_out:
         lines += [
             "",
-            "Not measured, their first read needing more requests than the bench's budget per tracker: "
+            "Not measured, their first read needing more requests than the bench's budget per tracker "
+            "at its largest scale (the same trackers at every scale, so that the scales compare): "
             + ", ".join(left_out)
             + ". Their items are in the counts above, served but not read.",
         ]
