@@ -125,9 +125,10 @@ def _whole_runs(scales: list[dict[str, Any]]) -> list[str]:
         "",
         "## Whole run",
         "",
-        "`trackerlake run` as a user runs it (sync, models, checks, publish, report), each in a process of its",
-        "own with its imports, on a working database of its own: a first run, a run with nothing changed",
-        "since (same as_of), and a run a day later with no tracker change (as_of moved: every model is built).",
+        "`trackerlake run` as a user runs it (sync, models, checks, publish, report): the installed command,",
+        "timed from its start to its exit (interpreter, imports and exit included), with its own CPU and peak",
+        "RSS, on a working database of its own: a first run, a run with nothing changed since (same as_of),",
+        "and a run a day later with no tracker change (as_of moved: every model is built).",
         *_header(
             "scale",
             "stage",
