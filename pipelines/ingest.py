@@ -159,10 +159,10 @@ def _fetch_scope(
 
 # A transaction costs milliseconds whatever its size: the writer gathers pages for a moment and
 # commits them together. Gathering stops early at this many rows or bytes, or when a scope ends.
-# Each batch probes the raw table's keys: smaller batches cost time as the tables grow (2,000 rows
-# took the 100k sync to 1.63x its bare loop). 4 MB rather than 8 took the 100k first run's peak
-# from 497 to 481 MiB (the batch's copies in the writer, and half the queued JSON) for 8% more CPU.
-BATCH_ROWS, BATCH_BYTES = 5000, 4 * 2**20
+# Each batch probes the raw table's keys (a scan of its id and hash columns): smaller batches cost
+# time as the tables grow (2,000 rows took the 100k sync to 1.63x its bare loop, 4 MB rather than
+# 8 cost 8% more CPU). 8 MB costs the whole run's peak nothing: the model step's is higher.
+BATCH_ROWS, BATCH_BYTES = 5000, 8 * 2**20
 BATCH_SECONDS = 0.25
 # JSON the fetch threads may have waiting for the writer or in its batch: a batch being committed
 # and the next one gathering, so fetching goes on while the writer is in DuckDB.

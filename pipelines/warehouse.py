@@ -340,14 +340,15 @@ def _upsert(
         """,
         batch,
     )
-    # Compare by hash: the probe reads the narrow key and hash columns of the raw table, never its JSON.
+    # Compare by hash: the probe reads the narrow key and hash columns of the raw table, never its
+    # JSON. Each text is hashed once (the filter and the column would each hash it).
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _changed AS
-        SELECT b.id, hash(b.data) AS data_hash, t.id IS NOT NULL AS stored
-        FROM _batch b
+        SELECT b.id, b.data_hash, t.id IS NOT NULL AS stored
+        FROM (SELECT id, hash(data) AS data_hash FROM _batch) b
         LEFT JOIN (SELECT id, data_hash, deleted_at FROM {table} WHERE source = $source) t ON t.id = b.id
-        WHERE t.id IS NULL OR t.data_hash <> hash(b.data) OR t.deleted_at IS NOT NULL
+        WHERE t.id IS NULL OR t.data_hash <> b.data_hash OR t.deleted_at IS NOT NULL
         """,
         {"source": source},
     )
