@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import atexit
-import gc
 import os
 import sys
 import uuid
@@ -265,10 +264,6 @@ def entry() -> None:
     Freezing the objects out of the final collection instead makes DuckDB's bindings report each of
     theirs as leaked, on stderr.
     """
-    # Python's collector sweeps the youngest objects every 700 allocations and every object about
-    # every hundredth sweep: with Dagster's ~1M objects, four full sweeps and 0.45 s of a 3 s run
-    # with nothing new. Fewer, larger sweeps of the young: 0.12 s, and no full one.
-    gc.set_threshold(100_000, 50, 100)
     code = main()
     atexit._run_exitfuncs()  # CPython's own exit runs these the same way
     sys.stdout.flush()
