@@ -112,7 +112,7 @@ def markdown(results: dict[str, Any], targets: list[Target]) -> str:
         "",
         "## Reproduce",
         "",
-        "    make bench                       # ~12 min on 2 cores; rewrites bench/results.{md,json}",
+        "    make bench                       # ~14 min on 2 cores; rewrites bench/results.{md,json}",
         "    .venv/bin/python -m bench --quick --out /tmp/bench   # one tiny scale, ~20 s (the smoke test)",
         "    .venv/bin/python -m bench --profile --work /tmp/bench-work   # cProfile of each stage there",
         "",
