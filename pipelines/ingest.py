@@ -70,14 +70,9 @@ def mark_census(
     """Mark the raw rows whose ids the tracker no longer lists as deleted, and note the census time."""
     now = datetime.now(UTC)
     table = warehouse.raw_table(connector.source_type, connector.census_stream)
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with warehouse.transaction(con):
         deleted = warehouse.mark_deleted(con, table, source, scope, present, now)
         warehouse.write_state(con, source, scope, CENSUS, {"at": now.isoformat()}, now)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     if deleted:
         log.info("source %s %s: %d records gone from the tracker, marked deleted", source, scope, deleted)
     return deleted

@@ -461,8 +461,7 @@ def load_ops(con: duckdb.DuckDBPyConnection, sources: Sequence[str]) -> None:
     `LakeLanding.attach`) into the working database's ops tables, which the published file
     carries, in one transaction."""
     warehouse.ensure_ops(con)
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with warehouse.transaction(con):
         for _, table in _tables(con, GATHERED, ["ops"]):
             name = warehouse.sql_identifier(table)
             con.execute(f"DELETE FROM ops.{name} WHERE list_contains(?, source)", [list(sources)])
@@ -471,10 +470,6 @@ def load_ops(con: duckdb.DuckDBPyConnection, sources: Sequence[str]) -> None:
                 "WHERE list_contains(?, source)",
                 [list(sources)],
             )
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
 
 
 def build(config: Config, as_of: datetime | None = None) -> warehouse.Publication:

@@ -173,17 +173,12 @@ def _gather_ops(con: duckdb.DuckDBPyConnection, aliases: Sequence[str]) -> None:
     """The working database's ops.sync_runs and ops.sync_state made the union of the attached
     landings', in one transaction."""
     warehouse.ensure_ops(con)
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with warehouse.transaction(con):
         for table in OPS:
             con.execute(f"DELETE FROM {table}")
             for alias in aliases:
                 if warehouse.table_exists(con, table, alias):
                     con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {sql_identifier(alias)}.{table}")
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
 
 
 @contextmanager

@@ -182,8 +182,7 @@ def build(con: duckdb.DuckDBPyConnection, model: Model, params: ModelParams) -> 
         raise ModelError(f"{model.name}: input tables missing: {', '.join(missing)}")
     set_params(con, params)
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {model.schema}")
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with warehouse.transaction(con):
         if model.kind == "python":
             PYTHON_MODELS[model.name].run(con, params)
         elif model.kind == "snapshot":
@@ -195,10 +194,6 @@ def build(con: duckdb.DuckDBPyConnection, model: Model, params: ModelParams) -> 
         _check_columns(con, model)
         _comment(con, model)
         ((rows,),) = con.execute(f"SELECT count(*) FROM {model.name}").fetchall()
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return int(rows)
 
 

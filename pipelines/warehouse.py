@@ -181,7 +181,8 @@ def raw_table(source_type: str, stream: str) -> str:
 
 
 def ensure_ops(con: duckdb.DuckDBPyConnection) -> None:
-    _in_one_transaction(con, OPS_DDL)
+    with transaction(con):  # one commit, not one per statement
+        con.execute(OPS_DDL)
 
 
 def ensure_raw_table(con: duckdb.DuckDBPyConnection, source_type: str, stream: str) -> str:
@@ -199,16 +200,19 @@ def ensure_raw_table(con: duckdb.DuckDBPyConnection, source_type: str, stream: s
             for column, comment in RAW_COLUMN_COMMENTS.items()
         ),
     ]
-    _in_one_transaction(con, ";\n".join(statements))
+    # One commit, not one per statement: a raw table's 10 take a third of the time.
+    with transaction(con):
+        con.execute(";\n".join(statements))
     return table
 
 
-def _in_one_transaction(con: duckdb.DuckDBPyConnection, statements: str) -> None:
-    """Run DDL `statements` (a table and its comments, every run) as one commit, not one per
-    statement: a raw table's 10 take a third of the time."""
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """The block's statements as one transaction: committed when it ends, rolled back when it
+    fails (or is interrupted) and the failure raised."""
     con.execute("BEGIN TRANSACTION")
     try:
-        con.execute(statements)
+        yield
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -283,18 +287,13 @@ def commit_pages(
     nothing; the last copy of a record read twice wins. Returns rows inserted or changed per stream.
     """
     changed: dict[str, int] = {}
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         streams = {page.table: page.stream for page in pages}  # a raw table holds one stream
         for table, rows in _by_table(pages).items():
             changed[streams[table]] = _upsert(con, table, source, rows, synced_at)
         states = {(page.scope, page.stream): page.state for page in pages if page.state is not None}
         for (scope, stream), state in states.items():
             write_state(con, source, scope, stream, state, synced_at)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return changed
 
 
