@@ -129,28 +129,14 @@ class _TreeRss:
         return sum(self._ticks.values()) / os.sysconf("SC_CLK_TCK")
 
     def _sample(self) -> None:
+        from bench.stage import descendants  # imported on the bench's side only, as in main
+
         while not self._stop.wait(0.05):
-            pids = _descendants(self.root) + ([] if self.root == os.getpid() else [self.root])
+            pids = descendants(self.root) + ([] if self.root == os.getpid() else [self.root])
             sizes = [_rss(pid) for pid in pids]
             self._ticks |= {pid: ticks for pid in pids if (ticks := _cpu_ticks(pid))}
             self.largest = max(self.largest, *sizes, 0)
             self.total = max(self.total, sum(sizes))
-
-
-def _descendants(pid: int) -> list[int]:
-    """Processes `pid` started, and theirs (a run's step processes come from a fork server), from
-    any of their threads (a pool may start them from a thread of its own)."""
-    children: list[int] = []
-    try:
-        tasks = list(Path(f"/proc/{pid}/task").iterdir())
-    except OSError:
-        return []  # it ended
-    for task in tasks:
-        try:
-            children += [int(child) for child in (task / "children").read_text(encoding="utf-8").split()]
-        except OSError:
-            continue  # the thread ended
-    return children + [grandchild for child in children for grandchild in _descendants(child)]
 
 
 def _cpu_ticks(pid: int) -> int:

@@ -14,6 +14,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.stage import write_profile
+from pipelines import config as config_module
+
 
 def run(config: str, as_of: str, out: str, profile: str | None = None) -> dict[str, Any]:
     """`trackerlake run --config CONFIG --as-of AS_OF`: its seconds, CPU seconds and peak RSS (its
@@ -36,13 +39,9 @@ def run(config: str, as_of: str, out: str, profile: str | None = None) -> dict[s
         code = subprocess.run(command, stdout=printed, cwd=Path(out).parent, check=False).returncode
     seconds = time.perf_counter() - started
     if profile:
-        from bench.stage import write_profile
-
         write_profile(f"{profile}.pstats", Path(profile))
     # This stage's process runs nothing else: its children are the run and its step processes.
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    from pipelines import config as config_module
-
     loaded = config_module.load(config, check_env=False)
     return {
         "seconds": seconds,

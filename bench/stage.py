@@ -60,7 +60,7 @@ def run_stage(
     try:
         code = child.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
-        peak = max(peak_rss(pid) for pid in _tree(child.pid))
+        peak = max(peak_rss(pid) for pid in [child.pid, *descendants(child.pid)])
         os.killpg(child.pid, signal.SIGKILL)
         child.wait()
         return {"timed_out": True, "seconds": timeout, "wall_seconds": timeout, "peak_rss_bytes": peak}
@@ -81,13 +81,20 @@ def peak_rss(pid: int) -> int:
     return 0
 
 
-def _tree(pid: int) -> list[int]:
-    """`pid` and its descendants, as /proc lists them now."""
+def descendants(pid: int) -> list[int]:
+    """Processes `pid` started, and theirs (a run's step processes come from a fork server), from
+    any of their threads (a pool may start them from a thread of its own)."""
+    children: list[int] = []
     try:
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text(encoding="utf-8").split()
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
     except OSError:
-        children = []
-    return [pid, *(descendant for child in children for descendant in _tree(int(child)))]
+        return []  # it ended
+    for task in tasks:
+        try:
+            children += [int(child) for child in (task / "children").read_text(encoding="utf-8").split()]
+        except OSError:
+            continue  # the thread ended
+    return children + [grandchild for child in children for grandchild in descendants(child)]
 
 
 def _load(name: str) -> Callable[..., dict[str, Any]]:
