@@ -28,6 +28,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sync-only", action="store_true", help="the full sync alone instead of the runs")
     parser.add_argument("--profile", action="store_true", help="cProfile every stage into the work directory")
     parser.add_argument(
+        "--changed",
+        action="store_true",
+        help="change 1%% of the issues before the runs, as `make bench` does after its syncs",
+    )
+    parser.add_argument(
         "--trackers", help="comma-separated tracker types to sync (default: all the bench measures)"
     )
     args = parser.parse_args(argv)
@@ -50,6 +55,8 @@ def main(argv: list[str] | None = None) -> None:
             )
             _print("full sync", run_stage("sync", {"config": str(config)}, args.work / "sync"))
             return
+        if args.changed:
+            host.control("POST", "change", fraction=suite.CHANGED_FRACTION, hours=suite.CHANGED_AFTER_HOURS)
         for stage, result in suite.whole_runs(host, args.work, args.profile, None, trackers).items():
             _print(stage, result)
 

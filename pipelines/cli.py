@@ -271,5 +271,5 @@ def entry() -> None:
     os._exit(code)
 
 
-if __name__ == "__main__":
-    entry()
+if __name__ == "__main__":  # `python -m pipelines.cli`, as a profiler runs it: the usual exit
+    sys.exit(main())

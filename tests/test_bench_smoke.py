@@ -23,7 +23,7 @@ def test_quick_bench_runs_every_stage_and_writes_results(
     monkeypatch.setenv(EMAIL_ENV, DEMO_EMAIL)
     out = tmp_path / "out"
 
-    code = main(["--quick", "--out", str(out), "--work", str(tmp_path / "work")])
+    code = main(["--quick", "--profile", "--out", str(out), "--work", str(tmp_path / "work")])
 
     results = json.loads((out / "results.json").read_text(encoding="utf-8"))
     assert code == (0 if all(t["passed"] for t in results["targets"]) else 1)
@@ -46,6 +46,9 @@ def test_quick_bench_runs_every_stage_and_writes_results(
     every = len(discover())
     assert [run["models_built"] for run in runs.values()] == [every, 0, every]
     assert runs["first run"]["requests"] >= full["requests"] and runs["first run"]["published_bytes"] > 0
+    # `--profile` profiles the run's own process: its command's main, not the stage waiting for it.
+    for slug in ("first-run", "no-change-run", "next-day-run"):
+        assert "(main)" in (tmp_path / "work" / "tiny" / f"{slug}.profile.txt").read_text(encoding="utf-8")
     models = results["models"]
     assert models["data"]["work_items"] == 20_000 and models["data"]["history_rows"] == 100_000
     assert models["build"]["tables"]["marts.work_items"] == 20_000
