@@ -176,14 +176,17 @@ def resume_from(cursor: str | None, read_at: str | None, minutes: float) -> date
 
     A write the server did not list yet when it answered was made at most `minutes` before that
     answer. When the cursor is older than that window, nothing was in flight: the next read starts
-    just after the cursor, and re-reads nothing. Otherwise it starts at the window, which the cursor
-    is in. Without `read_at`, at the cursor minus the window.
+    just after the cursor (a second after, for lists with times in seconds, unless the window starts
+    sooner: a write in between, with milliseconds, may not have been listed), and re-reads nothing.
+    Otherwise it starts at the window, which the cursor is in. Without `read_at`, at the cursor
+    minus the window.
     """
     if not cursor:
         return None
     newest, window = parse_time(cursor), timedelta(minutes=minutes)
     if read_at is None:
         return newest - window
-    if parse_time(read_at) - window > newest:
-        return newest + timedelta(seconds=1)
-    return parse_time(read_at) - window
+    listed_until = parse_time(read_at) - window
+    if listed_until > newest:
+        return min(newest + timedelta(seconds=1), listed_until)
+    return listed_until

@@ -23,11 +23,11 @@ class RepeatedToken(PagingLoop):
 
 def token_pages(
     client: HttpClient, path: str, params: Mapping[str, Any], key: str = "issues"
-) -> Iterator[list[dict[str, Any]]]:
-    """Yield each page's `key` list, following `nextPageToken` until `isLast` or no token."""
+) -> Iterator[Fetched]:
+    """Yield each page (its `key` list as records), following `nextPageToken` until `isLast` or no
+    token."""
     try:
-        for page in Token(size_param=None, items=key).pages(client, path, params):
-            yield page.records
+        yield from Token(size_param=None, items=key).pages(client, path, params)
     except PagingLoop as loop:
         raise RepeatedToken(str(loop)) from None
 

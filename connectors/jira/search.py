@@ -19,7 +19,10 @@ shrank mid-walk (a deletion shifts rows under the offset). Each page stores the 
 so a run that dies resumes there instead of starting again.
 
 JQL dates without epoch milliseconds are read in the user's profile time zone at minute precision:
-the lower bound is always epoch milliseconds, minus the overlap.
+the lower bound is always epoch milliseconds. It is where the last read left off, moved back by the
+overlap window only when the newest update read was inside that window when the server answered
+(`read_at`, its Date header; streams.resume_from): a quiet night re-reads nothing, not the last ten
+minutes of edits before the run before.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from connectors.base import Page, State, overlap, parse_time
+from connectors.base import Page, State, parse_time, resume_from
 from connectors.http import ConnectorError, HttpClient
 from connectors.jira.changelog import complete_changelog, is_truncated
 from connectors.jira.paging import RepeatedToken, offset_pages, token_pages
@@ -119,43 +122,45 @@ class IssueReader:
         else:
             yield from self._read_cloud(project, state, now or datetime.now(UTC))
 
-    def _state(self, cursor: str | None) -> State:
-        return {"cursor": cursor, "fields": self.fields, "roles": self.roles}
+    def _state(self, cursor: str | None, read_at: str | None) -> State:
+        return {"cursor": cursor, "read_at": read_at, "fields": self.fields, "roles": self.roles}
 
     def _params(self, jql: str) -> dict[str, Any]:
         return {"jql": jql, "fields": ",".join(self.fields), "expand": "changelog", "maxResults": PAGE_SIZE}
 
-    def _since_ms(self, cursor: str | None) -> int | None:
-        since = overlap(cursor, self.overlap_minutes)
+    def _since_ms(self, cursor: str | None, read_at: str | None) -> int | None:
+        since = resume_from(cursor, read_at, self.overlap_minutes)
         return epoch_ms(since) if since else None
 
     def _read_cloud(self, project: str, state: State, now: datetime) -> Iterator[Page]:
-        cursor = state.get("cursor")
+        cursor, last_read_at = state.get("cursor"), state.get("read_at")
         seen: dict[str, datetime | None] = {}
         newest: datetime | None = None
+        read_at: str | None = None  # when the first page was answered: the window is measured from it
         start = cursor  # the lower bound of the current search
         while True:
-            jql = issues_jql(project, self._since_ms(start), "updated ASC, id ASC")
+            jql = issues_jql(project, self._since_ms(start, last_read_at), "updated ASC, id ASC")
             try:
-                for issues in token_pages(self.client, CLOUD_SEARCH, self._params(jql)):
-                    records = self._fresh(issues, seen)
-                    times = [t for t in map(updated_at, issues) if t]
+                for page in token_pages(self.client, CLOUD_SEARCH, self._params(jql)):
+                    read_at = read_at or page.served_at
+                    records = self._fresh(page.records, seen)
+                    times = [t for t in map(updated_at, page.records) if t]
                     newest = max(filter(None, [newest, *times]), default=None)
                     cursor = _later(cursor, min(times, default=None))
-                    yield Page(records, self._state(cursor))
+                    yield Page(records, self._state(cursor, None))
             except RepeatedToken:
                 if cursor == start:
                     raise  # the search before this one ended where it began: no progress to resume
-                start = cursor
+                start, last_read_at = cursor, None  # mid-walk: back by the whole window
                 continue
             break
         final = min(newest, now) if newest else None
-        yield Page([], self._state(_later(cursor, final)))
+        yield Page([], self._state(_later(cursor, final), read_at))
 
     def _read_datacenter(self, project: str, state: State, now: datetime) -> Iterator[Page]:
         cursor = state.get("cursor")
         walk = state.get("walk") or {
-            "since_ms": self._since_ms(cursor),
+            "since_ms": self._since_ms(cursor, state.get("read_at")),
             "start_at": 0,
             "started_at": iso(now),
             "newest": None,
@@ -168,6 +173,7 @@ class IssueReader:
         for page in offset_pages(
             self.client, DATACENTER_SEARCH, self._params(jql), key="issues", start_at=walk["start_at"]
         ):
+            walk["read_at"] = walk.get("read_at") or page.served_at
             records = self._fresh(page.records, seen)
             newest = max((t for t in map(updated_at, records) if t and t <= started_at), default=None)
             if newest and (walk["newest"] is None or newest > parse_time(walk["newest"])):
@@ -176,11 +182,11 @@ class IssueReader:
                 walk["shrank"] = walk["shrank"] or (walk["total"] is not None and page.total < walk["total"])
                 walk["total"] = page.total
             walk["start_at"] = page.start_at + len(page.records)
-            yield Page(records, self._state(cursor) | {"walk": dict(walk)})
+            yield Page(records, self._state(cursor, None) | {"walk": dict(walk)})
         newest = walk["newest"]
         if not walk["shrank"] and newest and (cursor is None or parse_time(newest) > parse_time(cursor)):
             cursor = newest
-        yield Page([], self._state(cursor))
+        yield Page([], self._state(cursor, walk.get("read_at")))
 
     def _fresh(self, issues: list[dict[str, Any]], seen: dict[str, datetime | None]) -> list[dict[str, Any]]:
         """Drop repeats of an issue already read unchanged this run; complete truncated changelogs."""
@@ -217,7 +223,9 @@ class IssueReader:
     def _cloud_census(self, params: dict[str, Any]) -> set[str] | None:
         """Every id, or None when a page token came back again (the walk is then incomplete)."""
         try:
-            return {str(i["id"]) for issues in token_pages(self.client, CLOUD_SEARCH, params) for i in issues}
+            return {
+                str(i["id"]) for page in token_pages(self.client, CLOUD_SEARCH, params) for i in page.records
+            }
         except RepeatedToken:
             return None
 

@@ -112,6 +112,36 @@ def test_incremental_jql_is_epoch_ms_minus_overlap(fake: FakeJira) -> None:
     assert pages[-1].state["cursor"] == state["cursor"]
 
 
+@pytest.mark.parametrize(
+    ("answered_after", "starts_after"),
+    [
+        # The newest edit was older than the window when the server answered: nothing is read again.
+        (timedelta(days=2), timedelta(seconds=1)),
+        # ... by less than a second: a write with milliseconds in between may not have been listed.
+        (timedelta(minutes=15, milliseconds=300), timedelta(milliseconds=300)),
+        # It was inside the window: the search starts at the window, before the cursor.
+        (timedelta(minutes=5), timedelta(minutes=-10)),
+    ],
+)
+def test_the_next_search_starts_where_the_last_answer_left_nothing_in_flight(
+    fake: FakeJira, answered_after: timedelta, starts_after: timedelta
+) -> None:
+    fake.route(CLOUD_SEARCH, token_search([[]]))
+    jira = connector(fake.url, overlap_minutes=15)
+    cursor = datetime(2021, 11, 18, 0, 18, 29, 845000, tzinfo=UTC)
+    state = {
+        "cursor": cursor.isoformat(timespec="milliseconds"),
+        "read_at": (cursor + answered_after).isoformat(),
+        "fields": jira._issue_reader().fields,
+    }
+    pages = list(jira.read("KP", stream("issues"), state))
+
+    since = int((cursor + starts_after).timestamp() * 1000)
+    assert f"updated >= {since} ORDER BY" in fake.requests_to(CLOUD_SEARCH)[0].query["jql"]
+    # The new state's read time is this search's answer (the fake's Date header: now).
+    assert abs(parse_time(pages[-1].state["read_at"]) - datetime.now(UTC)) < timedelta(minutes=1)
+
+
 def test_changed_field_list_rereads_everything(fake: FakeJira) -> None:
     fake.route(CLOUD_SEARCH, token_search([[]]))
     state = {"cursor": "2021-11-18T00:18:29.845+00:00", "fields": ["summary"]}

@@ -7,7 +7,7 @@ import json
 import logging
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -55,12 +55,14 @@ def test_sync_lands_every_stream_and_resumes_from_state(fake: FakeJira) -> None:
         con.execute("SELECT state FROM ops.sync_state WHERE scope = 'KP' AND stream = 'issues'").fetchone()[0]
     )
     assert state["cursor"] == "2021-11-18T00:18:29.845+00:00"
+    # When the server answered (its Date header): years after the newest edit, nothing was in flight.
+    assert abs(parse_time(state["read_at"]) - datetime.now(UTC)) < timedelta(minutes=1)
 
     fake.log.clear()
     second = ingest.sync_source(con, source, "run-2", connector(fake.url))
     (search,) = fake.requests_to("/rest/api/3/search/jql")
-    assert "updated >= 1637194109845" in search.query["jql"]  # cursor minus 10 minutes, epoch ms
-    assert second.changed["issues"] == 0  # the overlap re-read changes nothing
+    assert "updated >= 1637194710845" in search.query["jql"]  # a second after the cursor, epoch ms
+    assert second.changed["issues"] == 0  # (this fake ignores the bound: its 18 come back unchanged)
 
 
 def search_like_jira(issues: list[dict[str, Any]]):
@@ -113,10 +115,10 @@ def test_field_list_that_loses_story_points_keeps_the_last_known_mapping(
         second = ingest.sync_source(con, source, "run-2", connector(fake.url))
 
     (search,) = fake.requests_to("/rest/api/3/search/jql")
-    assert "updated >= 1637194109845" in search.query["jql"]  # incremental, not a full re-read
+    assert "updated >= 1637194710845" in search.query["jql"]  # incremental, not a full re-read
     assert {"customfield_10036", "customfield_10016"} <= set(search.query["fields"].split(","))
-    # KP-19 (at the cursor, inside the overlap) and the edited KP-1: not all 18 again.
-    assert second.records["issues"] == 2
+    # Only the edited KP-1: not all 18 again.
+    assert second.records["issues"] == 1
     assert staged_points(con, source)["KP-1"] == 8.0
     roles = {
         row[0]: json.loads(row[1])
