@@ -1,4 +1,5 @@
-"""Handing the process's free heap back to the system between the run's steps.
+"""The process's heap during a run: free pages handed back between steps, and the objects loaded
+before the run kept out of the collector's sweeps.
 
 A sync leaves ~100 MiB of freed pages (parsed API pages, the writer's batches) that glibc's
 malloc keeps for reuse in the arenas of threads that have ended; the model step would then add its
@@ -9,7 +10,9 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
-from collections.abc import Callable
+import gc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import cache
 
 
@@ -27,3 +30,18 @@ def release_free_memory() -> None:
     trim = _malloc_trim()
     if trim is not None:
         trim(0)
+
+
+@contextmanager
+def loaded_objects_frozen() -> Iterator[None]:
+    """Leave the objects alive now out of the garbage collector's sweeps until the block ends.
+
+    Once Dagster, DuckDB and the job's definitions are loaded, ~1M objects are alive, and every
+    full collection during the run walks them all again (~0.4 s of a 3 s run with nothing new).
+    They outlive the run anyway; the objects the run makes are collected as before.
+    """
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import dagster as dg
 
-from pipelines import runlock, warehouse
+from pipelines import heap, runlock, warehouse
 from pipelines.config import Config
 from pipelines.definitions import run_job
 from pipelines.defs.ingest import SYNCED
@@ -95,7 +95,11 @@ def execute(
     assets = [a for a in built.asset_layer.asset_graph.assets_defs if a.is_executable]
     names = {a.op.name: a.key.to_user_string() for a in assets if len(a.keys) == 1}
     if config.run.max_processes == 1 and not config.run.executor:
-        result = built.execute_in_process(run_config=QUIET, tags=tags, raise_on_error=False)
+        # The run's instance is made before the freeze: its storage's modules load with it.
+        with dg.DagsterInstance.ephemeral() as instance, heap.loaded_objects_frozen():
+            result = built.execute_in_process(
+                run_config=QUIET, tags=tags, raise_on_error=False, instance=instance
+            )
         return outcome(result, names)
     # Step processes rebuild the job from its arguments, and read and write the run's events in an
     # instance on disk: under the working directory, for the run only. One left there under the

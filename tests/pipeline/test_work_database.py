@@ -79,3 +79,30 @@ print(before, rss())
     )
     before, after = map(int, out.stdout.split())
     assert before - after > 100_000  # KiB: most of what was freed
+
+
+class _Cycle:
+    """An object in a reference cycle: only the collector frees it."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+def test_the_objects_loaded_before_a_run_are_left_out_of_its_collections_and_come_back() -> None:
+    import gc
+    import weakref
+
+    from pipelines import heap
+
+    before = _Cycle()
+    old = weakref.ref(before)
+    with heap.loaded_objects_frozen():
+        assert gc.get_freeze_count() > 1000  # everything loaded: modules, classes, this test's objects
+        new = weakref.ref(_Cycle())
+        del before
+        gc.collect()
+        assert new() is None  # what the run makes and drops is still collected
+        assert old() is not None  # what was loaded before is not even looked at
+    assert gc.get_freeze_count() == 0
+    gc.collect()
+    assert old() is None  # and is collected again afterwards, not leaked
