@@ -4,7 +4,9 @@ A paging loop follows the server: its `Link: rel="next"`, its `nextPageToken`, i
 A broken or hostile server can point back at a page already read, hand out a new token forever,
 or page far past the `total` it announced. `PageGuard` fails the walk when that happens:
 - a page address (URL or token) seen before in the walk;
-- `STALE_PAGES` pages in a row that bring no record id the walk had not seen;
+- `STALE_PAGES` pages in a row that bring no record id the last `RECENT_PAGES` pages had not
+  brought (a loop through up to ~`RECENT_PAGES` pages of the same records; a longer one meets the
+  page caps below, or the source's deadline);
 - more pages than the largest `total` the server announced allows at the smallest page size seen
   (with some slack for lists that grow during the walk), or than `MAX_PAGES` when it announces none;
 and it refuses a page whose records are not JSON objects (a `null` where a record should be).
@@ -13,12 +15,16 @@ and it refuses a page whose records are not JSON objects (a `null` where a recor
 from __future__ import annotations
 
 import math
+from collections import deque
 from typing import Any
 
 from connectors.http import ConnectorError
 
 MAX_PAGES = 100_000  # ten million records at a hundred a page: no tracker list we read is longer
 STALE_PAGES = 3  # an edited record can come round again on a page; three whole pages of them cannot
+# Whose ids a page is checked against: every id of a walk was ~13 MiB per 190k-event list, three
+# lists at a time at 100k issues, the sync's memory growing with the data; these are ~10k ids.
+RECENT_PAGES = 100
 TOTAL_SLACK_PAGES = 10  # records added while the walk runs
 
 
@@ -32,7 +38,8 @@ class PageGuard:
     def __init__(self, where: str) -> None:
         self.where = where
         self.addresses: set[str] = set()
-        self.ids: set[Any] = set()
+        self.recent: deque[set[Any]] = deque()  # the ids of each of the last pages, newest last
+        self.known: dict[Any, int] = {}  # each of those ids: on how many of those pages
         self.pages = 0
         self.stale = 0
         self.total: int | None = None
@@ -55,8 +62,8 @@ class PageGuard:
             self.total = max(self.total or 0, total)
         ids = {r["id"] for r in records if isinstance(r.get("id"), str | int)}
         if ids or not records:  # lists without ids cannot show progress: only the page caps hold
-            self.stale = 0 if ids - self.ids else self.stale + 1
-            self.ids |= ids
+            self.stale = 0 if any(i not in self.known for i in ids) else self.stale + 1
+            self._remember(ids)
         if self.stale >= STALE_PAGES:
             raise PagingLoop(f"{self.where}: {self.stale} pages in a row brought no record not read before")
         if self.pages > self._allowed():
@@ -64,6 +71,16 @@ class PageGuard:
                 f"{self.where}: more than {self._allowed()} pages{self._total_note()}; stopping"
             )
         return records
+
+    def _remember(self, ids: set[Any]) -> None:
+        self.recent.append(ids)
+        for i in ids:
+            self.known[i] = self.known.get(i, 0) + 1
+        if len(self.recent) > RECENT_PAGES:
+            for i in self.recent.popleft():
+                self.known[i] -= 1
+                if not self.known[i]:
+                    del self.known[i]
 
     def _allowed(self) -> int:
         if self.total is None or not self.smallest_page:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from connectors.http import ConnectorError
-from connectors.paging_guard import PageGuard, PagingLoop
+from connectors.paging_guard import RECENT_PAGES, PageGuard, PagingLoop
 
 
 def test_a_server_that_lowers_its_page_size_mid_walk_still_reaches_its_total() -> None:
@@ -27,3 +27,28 @@ def test_records_without_ids_cannot_look_stale_and_a_null_is_refused() -> None:
         guard.page([{"id": 1}, None])
     with pytest.raises(PagingLoop, match="the next link came back again"):
         guard.follow("a", "a", "next link")
+
+
+def _pages(guard: PageGuard, starts: range) -> None:
+    for start in starts:
+        guard.page([{"id": n} for n in range(start, start + 100)])
+
+
+def test_pages_bringing_back_recent_records_stop_the_walk_and_only_recent_ids_are_kept() -> None:
+    guard = PageGuard("GET /list")
+    _pages(guard, range(0, 30_000, 100))  # 300 pages of new records
+    # What the guard holds does not grow with the list: the ids of its last RECENT_PAGES pages.
+    assert len(guard.known) == RECENT_PAGES * 100 and len(guard.recent) == RECENT_PAGES
+    _pages(guard, range(29_900, 29_700, -100))  # the last pages again, under new addresses
+    assert guard.stale == 2
+    with pytest.raises(PagingLoop, match="3 pages in a row brought no record not read before"):
+        _pages(guard, range(29_700, 29_600, -100))
+
+
+def test_records_from_before_the_recent_pages_count_as_new() -> None:
+    """The price of the bound: a loop longer than RECENT_PAGES pages is left to the page caps and
+    the source's deadline."""
+    guard = PageGuard("GET /list")
+    _pages(guard, range(0, 100 * (RECENT_PAGES + 5), 100))
+    _pages(guard, range(0, 300, 100))  # the first three pages again: forgotten, so not stale
+    assert guard.stale == 0
