@@ -21,7 +21,7 @@ from pipelines.defs.resources import TrackerlakeSettings, WorkDatabase
 # memory under a cap is built again under the next, and last with the connection's whole limit.
 # DuckDB's cache fills to whatever cap a build runs under: at 100k issues all but four models
 # (GitHub's events and pull requests, Jira's changelog items, milestone membership) fit in 128 MB,
-# and fail in it within 0.2 s; the step's peak fell by ~16 MiB, the 1M rebuild took 42 s, not 36.
+# and fail in it within 0.2 s; the step's peak fell by ~16 MiB, the 1M rebuild took 42-47 s, not 36-41.
 MODEL_MEMORY_CAPS = ("128MB", "192MB", "320MB")
 
 
