@@ -40,7 +40,6 @@ from connectors.streams import (
     cursor_time,
     field_value,
     format_time,
-    overlap,
     parse_time,
     resume_from,
 )
@@ -55,7 +54,6 @@ __all__ = [
     "Stream",
     "fetch_link_pages",
     "format_time",
-    "overlap",
     "parse_time",
     "resume_from",
 ]

@@ -163,13 +163,6 @@ def later(cursor: str | None, candidate: datetime | None) -> str | None:
     return format_time(candidate)
 
 
-def overlap(cursor: str | None, minutes: float) -> datetime | None:
-    """The cursor moved back by the overlap window, so late writes near it are read again."""
-    if not cursor:
-        return None
-    return parse_time(cursor) - timedelta(minutes=minutes)
-
-
 def resume_from(cursor: str | None, read_at: str | None, minutes: float) -> datetime | None:
     """Where the next read of a list ordered by update time starts (inclusive), given the newest
     update read (`cursor`) and when the server answered that read (`read_at`, its Date header).
