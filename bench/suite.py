@@ -123,7 +123,7 @@ def _scale(label: str, scale: float, work_dir: Path, profile: bool, budget: int 
         change: dict[str, Any] = {"floors": {}, "edited": {}}
         if not full.get("timed_out"):
             measured("no-change sync", "sync")
-            change = host.control("POST", "change", fraction=CHANGED_FRACTION, hours=CHANGED_AFTER_HOURS)
+            change = change_issues(host)
             change["floors"] = _of(change["floors"], kinds)
             measured("1%-changed sync", "sync")
         runs = whole_runs(
@@ -180,6 +180,12 @@ def whole_runs(
         if result.get("timed_out"):
             break
     return runs
+
+
+def change_issues(host: EmulatorHost) -> dict[str, Any]:
+    """Edit CHANGED_FRACTION of every scope's issues, stamped CHANGED_AFTER_HOURS on: the
+    emulator's answer (how many were edited, and the floors of a sync reading them)."""
+    return host.control("POST", "change", fraction=CHANGED_FRACTION, hours=CHANGED_AFTER_HOURS)
 
 
 def _per_tracker(requests: dict[str, int]) -> dict[str, int]:

@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> None:
             _print("full sync", run_stage("sync", {"config": str(config)}, args.work / "sync"))
             return
         if args.changed:
-            host.control("POST", "change", fraction=suite.CHANGED_FRACTION, hours=suite.CHANGED_AFTER_HOURS)
+            suite.change_issues(host)
         for stage, result in suite.whole_runs(host, args.work, args.profile, None, trackers).items():
             _print(stage, result)
 
